@@ -12,7 +12,7 @@ PG_CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare -Wno-
 REGRESS = $(sort $(basename $(notdir $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test --outputdir=.
 ISOLATION = $(sort $(basename $(notdir $(wildcard test/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=test --outputdir=output_iso --load-extension=copass
+ISOLATION_OPTS = --inputdir=test --outputdir=. --load-extension=copass
 PGTAP = $(sort $(wildcard test/pgtap/*.sql))
 
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config

@@ -1,0 +1,102 @@
+-- The security shape of the installed schema, checked from the catalogs.
+\set ON_ERROR_STOP 1
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+BEGIN;
+CREATE EXTENSION copass;
+SELECT plan(16);
+
+-- every table: row-level security enabled and forced (also for its owner)
+SELECT is_empty($$
+    SELECT c.relname FROM pg_class c
+     WHERE c.relnamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace)
+       AND c.relkind IN ('r', 'p') AND NOT (c.relrowsecurity AND c.relforcerowsecurity)$$,
+    'every copass table has row-level security enabled and forced');
+SELECT isnt_empty($$SELECT 1 FROM pg_class c WHERE c.relnamespace = 'copass_data'::regnamespace AND c.relkind = 'r'$$,
+    'copass_data has tables');
+
+-- every table with an account_id has a policy, and every policy on it
+-- compares account_id with the account computed once per statement
+SELECT is_empty($$
+    SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'account_id'
+     WHERE c.relnamespace = 'copass_data'::regnamespace AND c.relkind = 'r'
+       AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid)$$,
+    'every tenant table has a policy');
+SELECT is_empty($$
+    SELECT p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+     WHERE c.relnamespace = 'copass_data'::regnamespace
+       AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
+       AND pg_get_expr(p.polqual, p.polrelid) NOT LIKE '%account_id = ( SELECT copass.current_account_id() AS current_account_id)%'$$,
+    'tenant policies compare account_id with (SELECT copass.current_account_id())');
+SELECT is_empty($$
+    SELECT p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+     WHERE c.relnamespace = 'copass_data'::regnamespace AND p.polroles <> '{0}'$$,
+    'policies apply to every role');
+
+-- every index on tenant data leads with account_id
+SELECT is_empty($$
+    SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+     WHERE c.relnamespace = 'copass_data'::regnamespace
+       AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
+       AND (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = i.indkey[0]) <> 'account_id'$$,
+    'every index on tenant data leads with account_id');
+
+-- functions: the API runs with the caller's rights; a definer function pins search_path
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+     WHERE p.pronamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace)
+       AND p.prosecdef
+       AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=pg\_catalog%')$$,
+    'no SECURITY DEFINER function without a pinned search_path');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+     WHERE p.pronamespace = 'copass'::regnamespace AND p.prosecdef$$,
+    'every API function is SECURITY INVOKER');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_proc p
+     WHERE p.pronamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace)
+       AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'plpgsql')
+       AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c = 'search_path=pg_catalog, pg_temp')$$,
+    'every PL/pgSQL function pins search_path to pg_catalog, pg_temp');
+
+-- PUBLIC has no privileges on anything copass owns
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+     WHERE p.pronamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace) AND a.grantee = 0
+    UNION ALL
+    SELECT c.oid::regclass::text FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+     WHERE c.relnamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace) AND a.grantee = 0
+    UNION ALL
+    SELECT t.oid::regtype::text FROM pg_type t, aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
+     WHERE t.typnamespace = 'copass'::regnamespace AND t.typtype IN ('e', 'c') AND a.grantee = 0
+       AND NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
+    UNION ALL
+    SELECT n.nspname::text FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
+     WHERE n.nspname IN ('copass', 'copass_data') AND a.grantee = 0$$,
+    'PUBLIC has no privileges on copass functions, tables, views, types or schemas');
+
+-- the view runs with the caller's rights, so row-level security applies
+SELECT ok((SELECT c.reloptions @> '{security_invoker=true}' FROM pg_class c WHERE c.oid = 'copass.sandboxes'::regclass),
+    'copass.sandboxes is security_invoker');
+
+-- volatility fits the HTTP method PostgREST will use
+SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'copass.sandbox_create'::regproc), 'v', 'sandbox_create is VOLATILE (POST)');
+SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'copass.sandbox_list_by_owner'::regproc), 's', 'sandbox_list_by_owner is STABLE (GET)');
+SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'copass.sandbox_get'::regproc), 's', 'sandbox_get is STABLE (GET)');
+
+-- every table is dumped by pg_dump with its rows
+SELECT set_eq($$SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'copass'$$,
+              $$SELECT c.oid::regclass::text FROM pg_class c WHERE c.relnamespace = 'copass_data'::regnamespace AND c.relkind = 'r'$$,
+    'every copass_data table is registered with pg_extension_config_dump');
+
+-- the extension creates no roles and owns nothing outside its schemas
+SELECT is_empty($$
+    SELECT d.objid FROM pg_depend d JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+     WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'copass')
+       AND c.relnamespace NOT IN ('copass'::regnamespace, 'copass_data'::regnamespace)$$,
+    'every relation of the extension lives in copass or copass_data');
+
+SELECT * FROM finish();
+ROLLBACK;
