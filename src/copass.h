@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "access/htup_details.h"
 #include "fmgr.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
@@ -33,7 +34,7 @@ extern void copass_require_account(pg_uuid_t *out);
 extern void copass_uuid7(pg_uuid_t *out);
 
 /* input.c: argument checks */
-extern text *copass_check_name(text *name);
+extern text *copass_check_name(text *name, const char *field);
 extern void copass_check_metadata(Jsonb *metadata);
 extern void copass_check_storage(bool custom_s3, Jsonb *storage_config);
 extern void copass_check_page_size(int32 page_size);
@@ -50,5 +51,40 @@ typedef struct CopassPlan
 } CopassPlan;
 
 extern SPIPlanPtr copass_plan(CopassPlan *cp, FunctionCallInfo fcinfo);
+extern void copass_spi_connect(void);
+extern uint64 copass_execute(CopassPlan *cp, FunctionCallInfo fcinfo, Datum *values,
+							 const char *nulls, bool read_only, int expected);
+extern Datum copass_result_row(FunctionCallInfo fcinfo, HeapTuple row, TupleDesc rowdesc);
+extern void copass_return_rows(FunctionCallInfo fcinfo);
+
+/* sandbox.c: the sandbox the caller can see, with its access level */
+typedef enum CopassAccess
+{
+	COPASS_VIEWER,
+	COPASS_EDITOR,
+	COPASS_OWNER
+} CopassAccess;
+
+/* A visible sandbox: its row (copass.sandbox columns first) and access */
+typedef struct CopassVisible
+{
+	HeapTuple	row;
+	TupleDesc	desc;
+	Datum		account_id;		/* the sandbox's account */
+	CopassAccess access;
+} CopassVisible;
+
+/* SQL that finds a visible sandbox by id ($1); one copy per calling function */
+#define COPASS_VISIBLE_SANDBOX_SQL \
+	"SELECT v.sandbox_id, v.account_id, v.owner_id, v.name, v.tier, v.status," \
+	" v.storage_provider_type, v.storage_config, v.limits, v.metadata, v.access," \
+	" v.is_external, v.created_at, v.updated_at," \
+	" v.access OPERATOR(pg_catalog.>=) 'editor'::copass.access_level," \
+	" v.access OPERATOR(pg_catalog.=) 'owner'::copass.access_level" \
+	" FROM copass.sandboxes v WHERE v.sandbox_id OPERATOR(pg_catalog.=) $1"
+
+extern CopassVisible copass_visible_sandbox(CopassPlan *cp, FunctionCallInfo fcinfo,
+											Datum sandbox_id, bool read_only);
+extern void copass_require_access(const CopassVisible *sandbox, CopassAccess needed);
 
 #endif							/* COPASS_H */

@@ -23,6 +23,14 @@ invalid_argument(const char *message, const char *detail)
 			 detail ? errdetail("%s", detail) : 0));
 }
 
+static void
+name_too_long(const char *field)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+			 errmsg("%s is longer than %d characters", field, NAME_MAX_CHARS)));
+}
+
 /* NULL where the argument has no default meaning is an invalid argument */
 void
 copass_check_not_null(FunctionCallInfo fcinfo, int argno, const char *argname)
@@ -49,11 +57,12 @@ is_space(pg_wchar c)
 }
 
 /*
- * A sandbox name in Unicode NFC form, 1 to 255 characters, neither
- * whitespace-only nor holding control characters.  Returns the name to store.
+ * A name or label in Unicode NFC form, 1 to 255 characters, neither
+ * whitespace-only nor holding control characters.  Returns the text to store;
+ * field names the argument in error messages.
  */
 text *
-copass_check_name(text *name)
+copass_check_name(text *name, const char *field)
 {
 	const char *bytes = VARDATA_ANY(name);
 	int			nbytes = VARSIZE_ANY_EXHDR(name);
@@ -63,18 +72,18 @@ copass_check_name(text *name)
 	bool		ascii = true;
 
 	if (nbytes == 0)
-		invalid_argument("name must not be empty", NULL);
-	if (nbytes > NAME_MAX_INPUT_BYTES)
 		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("name is longer than %d characters", NAME_MAX_CHARS)));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", field)));
+	if (nbytes > NAME_MAX_INPUT_BYTES)
+		name_too_long(field);
 
 	for (int i = 0; i < nbytes && ascii; i++)
 		ascii = !IS_HIGHBIT_SET(bytes[i]);
 	if (!ascii && GetDatabaseEncoding() != PG_UTF8)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("names with non-ASCII characters need a UTF8 database")));
+				 errmsg("a %s with non-ASCII characters needs a UTF8 database", field)));
 
 	chars = palloc((nbytes + 1) * sizeof(pg_wchar));
 	nchars = pg_mb2wchar_with_len(bytes, chars, nbytes);
@@ -98,17 +107,19 @@ copass_check_name(text *name)
 	}
 
 	if (nchars > NAME_MAX_CHARS)
-		ereport(ERROR,
-				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("name is longer than %d characters", NAME_MAX_CHARS)));
+		name_too_long(field);
 	for (int i = 0; i < nchars; i++)
 	{
 		if (is_control(chars[i]))
-			invalid_argument("name must not contain control characters", NULL);
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not contain control characters", field)));
 		only_space = only_space && is_space(chars[i]);
 	}
 	if (only_space)
-		invalid_argument("name must not be only whitespace", NULL);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be only whitespace", field)));
 	return name;
 }
 

@@ -1,5 +1,6 @@
 /*
- * plan.c: SPI plans prepared once and kept for the life of the backend.
+ * plan.c: SPI plans prepared once and kept for the life of the backend, and
+ * the small wrappers every API function uses to run them.
  *
  * A plan belongs to one SQL-callable function and is prepared again when that
  * function's OID changes (the extension was dropped and created again in this
@@ -10,6 +11,7 @@
  */
 #include "copass.h"
 
+#include "funcapi.h"
 #include "parser/parse_type.h"
 
 SPIPlanPtr
@@ -40,4 +42,54 @@ copass_plan(CopassPlan *cp, FunctionCallInfo fcinfo)
 	cp->plan = plan;
 	cp->fn_oid = fcinfo->flinfo->fn_oid;
 	return plan;
+}
+
+void
+copass_spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "copass: could not connect to SPI");
+}
+
+/*
+ * Run a kept plan; read_only for STABLE functions (they see the calling
+ * query's snapshot), otherwise each call takes a fresh snapshot, so it sees
+ * what other transactions committed while this one waited for a lock.
+ */
+uint64
+copass_execute(CopassPlan *cp, FunctionCallInfo fcinfo, Datum *values,
+			   const char *nulls, bool read_only, int expected)
+{
+	int			rc = SPI_execute_plan(copass_plan(cp, fcinfo), values, nulls, read_only, 0);
+
+	if (rc != expected)
+		elog(ERROR, "copass: query failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/*
+ * The calling function's composite result built from the first columns of an
+ * SPI row (extra trailing columns are dropped), copied out of SPI memory.
+ */
+Datum
+copass_result_row(FunctionCallInfo fcinfo, HeapTuple row, TupleDesc rowdesc)
+{
+	TupleDesc	desc;
+	Datum	   *values = palloc(rowdesc->natts * sizeof(Datum));
+	bool	   *nulls = palloc(rowdesc->natts * sizeof(bool));
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "copass: function must return a composite type");
+	heap_deform_tuple(row, rowdesc, values, nulls);
+	return PointerGetDatum(SPI_returntuple(heap_form_tuple(desc, values, nulls), desc));
+}
+
+/* Put every row of the last SPI result into a set-returning function's result */
+void
+copass_return_rows(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 }

@@ -4,11 +4,12 @@
  * Every function runs with the caller's rights: it finds the calling account,
  * checks its arguments, then reads and writes through kept SPI plans whose
  * rows row-level security has already filtered.  Reads go through the view
- * copass.sandboxes, the one definition of what a returned sandbox looks like.
+ * copass.sandboxes, the one definition of what a returned sandbox looks like
+ * and of the caller's access level; a sandbox the caller cannot see is PT404,
+ * whether it exists or not.
  */
 #include "copass.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_enum.h"
 #include "funcapi.h"
@@ -20,83 +21,90 @@ PG_FUNCTION_INFO_V1(copass_tier_limits);
 PG_FUNCTION_INFO_V1(copass_sandbox_create);
 PG_FUNCTION_INFO_V1(copass_sandbox_list_by_owner);
 PG_FUNCTION_INFO_V1(copass_sandbox_get);
+PG_FUNCTION_INFO_V1(copass_sandbox_update);
+PG_FUNCTION_INFO_V1(copass_sandbox_set_status);
+PG_FUNCTION_INFO_V1(copass_sandbox_delete);
 
-#define NUM_SANDBOX_COLUMNS 14
-
-/* The columns of copass.sandbox read from the view, with `access` given */
+/* The columns of copass.sandbox from the view, with `access` given */
 #define SANDBOX_SELECT(access) \
 	"SELECT v.sandbox_id, v.account_id, v.owner_id, v.name, v.tier, v.status," \
 	" v.storage_provider_type, v.storage_config, v.limits, v.metadata, " access "," \
 	" v.is_external, v.created_at, v.updated_at FROM copass.sandboxes v "
 
-#define LIMITS_SELECT \
-	"SELECT t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections," \
-	" t.max_sandboxes, t.allow_custom_s3 FROM copass_data.tiers t" \
-	" WHERE t.tier OPERATOR(pg_catalog.=) $1"
+/* A page of one owner's sandboxes: $1 owner_id, $2 after_id, $3 page_size */
+#define LIST_PAGE \
+	"v.owner_id OPERATOR(pg_catalog.=) $1" \
+	" AND v.sandbox_id OPERATOR(pg_catalog.>) COALESCE($2, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid)" \
+	" ORDER BY v.sandbox_id LIMIT $3"
 
-static TupleDesc
-result_desc(FunctionCallInfo fcinfo)
+#define NUM_SANDBOX_COLUMNS 14
+
+/* Column numbers (1-based) of the extra columns of COPASS_VISIBLE_SANDBOX_SQL */
+#define VISIBLE_ACCOUNT_COLUMN 2
+#define VISIBLE_CAN_EDIT_COLUMN (NUM_SANDBOX_COLUMNS + 1)
+#define VISIBLE_IS_OWNER_COLUMN (NUM_SANDBOX_COLUMNS + 2)
+
+/* Find the sandbox the caller can see with this id, or raise PT404 */
+CopassVisible
+copass_visible_sandbox(CopassPlan *cp, FunctionCallInfo fcinfo, Datum sandbox_id, bool read_only)
 {
-	TupleDesc	desc;
+	CopassVisible sandbox;
+	bool		isnull;
 
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "copass: function must return a composite type");
-	return desc;
+	if (copass_execute(cp, fcinfo, &sandbox_id, NULL, read_only, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_COPASS_NOT_FOUND),
+				 errmsg("sandbox not found")));
+	sandbox.row = SPI_tuptable->vals[0];
+	sandbox.desc = SPI_tuptable->tupdesc;
+	sandbox.account_id = SPI_getbinval(sandbox.row, sandbox.desc, VISIBLE_ACCOUNT_COLUMN, &isnull);
+	if (DatumGetBool(SPI_getbinval(sandbox.row, sandbox.desc, VISIBLE_IS_OWNER_COLUMN, &isnull)))
+		sandbox.access = COPASS_OWNER;
+	else if (DatumGetBool(SPI_getbinval(sandbox.row, sandbox.desc, VISIBLE_CAN_EDIT_COLUMN, &isnull)))
+		sandbox.access = COPASS_EDITOR;
+	else
+		sandbox.access = COPASS_VIEWER;
+	return sandbox;
 }
 
-static void
-spi_connect(void)
+/* 42501 unless the caller's access level is at least `needed` */
+void
+copass_require_access(const CopassVisible *sandbox, CopassAccess needed)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "copass: could not connect to SPI");
-}
-
-static void
-spi_execute(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
-			long count, int expected)
-{
-	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
-
-	if (rc != expected)
-		elog(ERROR, "copass: query failed: %s", SPI_result_code_string(rc));
-}
-
-/* Return the first row of the last SPI result as the function's composite result */
-static Datum
-return_first_row(FunctionCallInfo fcinfo)
-{
-	Datum		result = PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], result_desc(fcinfo)));
-
-	SPI_finish();
-	return result;
-}
-
-static void
-sandbox_not_found(void)
-{
+	if (sandbox->access >= needed)
+		return;
 	ereport(ERROR,
-			(errcode(ERRCODE_COPASS_NOT_FOUND),
-			 errmsg("sandbox not found")));
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 needed == COPASS_OWNER ?
+			 errmsg("only the sandbox's owner can do this") :
+			 errmsg("a viewer cannot change this sandbox")));
 }
 
 /* copass.tier_limits(tier) -> copass.limits */
 Datum
 copass_tier_limits(PG_FUNCTION_ARGS)
 {
-	static CopassPlan limits_plan = {LIMITS_SELECT, 1, {"copass.tier"}};
+	static CopassPlan limits_plan = {
+		"SELECT t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections,"
+		" t.max_sandboxes, t.allow_custom_s3 FROM copass_data.tiers t"
+		" WHERE t.tier OPERATOR(pg_catalog.=) $1",
+		1, {"copass.tier"}
+	};
 	Datum		tier;
+	Datum		result;
 
 	copass_check_not_null(fcinfo, 0, "tier");
 	tier = PG_GETARG_DATUM(0);
 
-	spi_connect();
-	spi_execute(copass_plan(&limits_plan, fcinfo), &tier, NULL, true, 1, SPI_OK_SELECT);
-	if (SPI_processed == 0)
+	copass_spi_connect();
+	if (copass_execute(&limits_plan, fcinfo, &tier, NULL, true, SPI_OK_SELECT) == 0)
 	{
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
-	return return_first_row(fcinfo);
+	result = copass_result_row(fcinfo, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }
 
 /* Is this copass.storage_provider value custom_s3? */
@@ -124,8 +132,7 @@ check_custom_s3_allowed(FunctionCallInfo fcinfo, Datum tier)
 	bool		isnull = true;
 	Datum		allowed = (Datum) 0;
 
-	spi_execute(copass_plan(&allow_plan, fcinfo), &tier, NULL, true, 1, SPI_OK_SELECT);
-	if (SPI_processed == 1)
+	if (copass_execute(&allow_plan, fcinfo, &tier, NULL, true, SPI_OK_SELECT) == 1)
 		allowed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull || !DatumGetBool(allowed))
 		ereport(ERROR,
@@ -141,7 +148,7 @@ check_custom_s3_allowed(FunctionCallInfo fcinfo, Datum tier)
  * One statement inserts the sandbox (nothing on a duplicate name) and counts
  * it against the account's max_sandboxes under the lock of the account's
  * usage row, so concurrent creates can neither duplicate a name nor overshoot
- * the quota; an error afterwards rolls both back.
+ * the quota; the error raised afterwards rolls both back.
  */
 Datum
 copass_sandbox_create(PG_FUNCTION_ARGS)
@@ -180,7 +187,7 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	pg_uuid_t  *sandbox_id = palloc(sizeof(pg_uuid_t));
 	Datum		values[9];
 	char		nulls[9] = "         ";
-	bool		counted_null;
+	bool		isnull;
 	bool		custom_s3;
 	Datum		result;
 
@@ -191,14 +198,13 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	copass_check_not_null(fcinfo, 3, "metadata");
 	copass_check_not_null(fcinfo, 4, "storage_provider_type");
 
-	values[3] = PointerGetDatum(copass_check_name(PG_GETARG_TEXT_PP(0)));
+	values[3] = PointerGetDatum(copass_check_name(PG_GETARG_TEXT_PP(0), "name"));
 	values[7] = PointerGetDatum(PG_GETARG_JSONB_P(3));
 	copass_check_metadata(DatumGetJsonbP(values[7]));
 	values[6] = PG_ARGISNULL(5) ? (Datum) 0 : PointerGetDatum(PG_GETARG_JSONB_P(5));
 	nulls[6] = PG_ARGISNULL(5) ? 'n' : ' ';
 	custom_s3 = is_custom_s3(PG_GETARG_DATUM(4));
-	copass_check_storage(custom_s3,
-						 PG_ARGISNULL(5) ? NULL : DatumGetJsonbP(values[6]));
+	copass_check_storage(custom_s3, PG_ARGISNULL(5) ? NULL : DatumGetJsonbP(values[6]));
 
 	copass_uuid7(sandbox_id);
 	values[0] = UUIDPGetDatum(&account);
@@ -208,32 +214,21 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	values[5] = PG_GETARG_DATUM(4);
 	values[8] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
-	spi_connect();
+	copass_spi_connect();
 	if (custom_s3)
 		check_custom_s3_allowed(fcinfo, values[4]);
-	spi_execute(copass_plan(&create_plan, fcinfo), values, nulls, false, 0, SPI_OK_SELECT);
-
-	if (SPI_processed == 0)
+	if (copass_execute(&create_plan, fcinfo, values, nulls, false, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("a sandbox with this name already exists for this owner"),
 				 errhint("Names are unique per owner_id within an account; pick another name.")));
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									NUM_SANDBOX_COLUMNS + 1, &counted_null)))
+									NUM_SANDBOX_COLUMNS + 1, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_QUOTA),
 				 errmsg("the account has reached the sandbox limit of this tier"),
 				 errhint("Delete sandboxes or use a higher tier; the limits are in copass.tier_limits.")));
-
-	/* drop the trailing quota column: the rest is a copass.sandbox */
-	{
-		TupleDesc	desc = result_desc(fcinfo);
-		Datum		row[NUM_SANDBOX_COLUMNS + 1];
-		bool		rownulls[NUM_SANDBOX_COLUMNS + 1];
-
-		heap_deform_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row, rownulls);
-		result = PointerGetDatum(SPI_returntuple(heap_form_tuple(desc, row, rownulls), desc));
-	}
+	result = copass_result_row(fcinfo, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	SPI_finish();
 
 	/* PostgREST answers 201 Created */
@@ -244,15 +239,12 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 
 /*
  * copass.sandbox_list_by_owner(owner_id, include_connections, page_size,
- * after_id) -> SETOF copass.sandbox, ordered by sandbox_id, one page.
+ * after_id) -> SETOF copass.sandbox, ordered by sandbox_id, one page.  Without
+ * connections it is the legacy owner-only listing, with access NULL.
  */
 Datum
 copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 {
-#define LIST_PAGE \
-	"v.owner_id OPERATOR(pg_catalog.=) $1" \
-	" AND v.sandbox_id OPERATOR(pg_catalog.>) COALESCE($2, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid)" \
-	" ORDER BY v.sandbox_id LIMIT $3"
 	static CopassPlan all_plan = {
 		SANDBOX_SELECT("v.access") "WHERE " LIST_PAGE,
 		3, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4"}
@@ -264,7 +256,6 @@ copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 	pg_uuid_t	account;
 	Datum		values[3];
 	char		nulls[3] = "   ";
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "owner_id");
@@ -278,34 +269,156 @@ copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 	values[2] = PG_GETARG_DATUM(2);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	spi_connect();
-	spi_execute(copass_plan(PG_GETARG_BOOL(1) ? &all_plan : &owned_plan, fcinfo),
-				values, nulls, true, 0, SPI_OK_SELECT);
-	for (uint64 i = 0; i < SPI_processed; i++)
-		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	copass_spi_connect();
+	copass_execute(PG_GETARG_BOOL(1) ? &all_plan : &owned_plan, fcinfo,
+				   values, nulls, true, SPI_OK_SELECT);
+	copass_return_rows(fcinfo);
 	SPI_finish();
 	return (Datum) 0;
-#undef LIST_PAGE
 }
 
 /* copass.sandbox_get(sandbox_id) -> copass.sandbox; PT404 when not visible */
 Datum
 copass_sandbox_get(PG_FUNCTION_ARGS)
 {
-	static CopassPlan get_plan = {
-		SANDBOX_SELECT("v.access") "WHERE v.sandbox_id OPERATOR(pg_catalog.=) $1",
-		1, {"pg_catalog.uuid"}
-	};
+	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
 	pg_uuid_t	account;
-	Datum		id;
+	CopassVisible sandbox;
+	Datum		result;
 
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
-	id = PG_GETARG_DATUM(0);
 
-	spi_connect();
-	spi_execute(copass_plan(&get_plan, fcinfo), &id, NULL, true, 2, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		sandbox_not_found();
-	return return_first_row(fcinfo);
+	copass_spi_connect();
+	sandbox = copass_visible_sandbox(&visible_plan, fcinfo, PG_GETARG_DATUM(0), true);
+	result = copass_result_row(fcinfo, sandbox.row, sandbox.desc);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * Apply one UPDATE to a sandbox the caller may write, then read it back with
+ * a fresh snapshot.  The UPDATE waits for any revoke or delete holding the
+ * row; reading back afterwards, and checking the access level again, means a
+ * grant revoked while this write waited cannot let the write through.
+ */
+static Datum
+update_sandbox(FunctionCallInfo fcinfo, CopassPlan *visible_plan, CopassAccess needed,
+			   CopassPlan *update_plan, Datum *values, const char *nulls)
+{
+	CopassVisible sandbox;
+	Datum		result;
+
+	copass_spi_connect();
+	sandbox = copass_visible_sandbox(visible_plan, fcinfo, values[1], false);
+	copass_require_access(&sandbox, needed);
+
+	values[0] = sandbox.account_id;
+	if (copass_execute(update_plan, fcinfo, values, nulls, false, SPI_OK_UPDATE) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_COPASS_NOT_FOUND),
+				 errmsg("sandbox not found")));
+
+	sandbox = copass_visible_sandbox(visible_plan, fcinfo, values[1], false);
+	copass_require_access(&sandbox, needed);
+	result = copass_result_row(fcinfo, sandbox.row, sandbox.desc);
+	SPI_finish();
+	return result;
+}
+
+/* copass.sandbox_update(sandbox_id, name, metadata) -> copass.sandbox; editors and the owner */
+Datum
+copass_sandbox_update(PG_FUNCTION_ARGS)
+{
+	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
+	static CopassPlan update_plan = {
+		"UPDATE copass_data.sandbox s"
+		"   SET name = COALESCE($3, s.name), metadata = COALESCE($4, s.metadata),"
+		"       updated_at = pg_catalog.now()"
+		" WHERE s.account_id OPERATOR(pg_catalog.=) $1 AND s.sandbox_id OPERATOR(pg_catalog.=) $2",
+		4, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.text", "pg_catalog.jsonb"}
+	};
+	pg_uuid_t	account;
+	Datum		values[4] = {0};
+	char		nulls[4] = "    ";
+
+	copass_require_account(&account);
+	copass_check_not_null(fcinfo, 0, "sandbox_id");
+	values[1] = PG_GETARG_DATUM(0);
+	if (PG_ARGISNULL(1))
+		nulls[2] = 'n';
+	else
+		values[2] = PointerGetDatum(copass_check_name(PG_GETARG_TEXT_PP(1), "name"));
+	if (PG_ARGISNULL(2))
+		nulls[3] = 'n';
+	else
+	{
+		values[3] = PointerGetDatum(PG_GETARG_JSONB_P(2));
+		copass_check_metadata(DatumGetJsonbP(values[3]));
+	}
+
+	PG_RETURN_DATUM(update_sandbox(fcinfo, &visible_plan, COPASS_EDITOR, &update_plan, values, nulls));
+}
+
+/* copass.sandbox_set_status(sandbox_id, status) -> copass.sandbox; owner only */
+Datum
+copass_sandbox_set_status(PG_FUNCTION_ARGS)
+{
+	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
+	static CopassPlan status_plan = {
+		"UPDATE copass_data.sandbox s SET status = $3, updated_at = pg_catalog.now()"
+		" WHERE s.account_id OPERATOR(pg_catalog.=) $1 AND s.sandbox_id OPERATOR(pg_catalog.=) $2",
+		3, {"pg_catalog.uuid", "pg_catalog.uuid", "copass.sandbox_status"}
+	};
+	pg_uuid_t	account;
+	Datum		values[3] = {0};
+
+	copass_require_account(&account);
+	copass_check_not_null(fcinfo, 0, "sandbox_id");
+	copass_check_not_null(fcinfo, 1, "status");
+	values[1] = PG_GETARG_DATUM(0);
+	values[2] = PG_GETARG_DATUM(1);
+
+	PG_RETURN_DATUM(update_sandbox(fcinfo, &visible_plan, COPASS_OWNER, &status_plan, values, NULL));
+}
+
+/*
+ * copass.sandbox_delete(sandbox_id) -> copass.sandbox; owner only.  The
+ * sandbox's connections go with it (ON DELETE CASCADE) and its account's
+ * usage count drops by one in the same statement.
+ */
+Datum
+copass_sandbox_delete(PG_FUNCTION_ARGS)
+{
+	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
+	static CopassPlan delete_plan = {
+		"WITH gone AS ("
+		" DELETE FROM copass_data.sandbox s"
+		"  WHERE s.account_id OPERATOR(pg_catalog.=) $1 AND s.sandbox_id OPERATOR(pg_catalog.=) $2"
+		" RETURNING s.account_id, s.tier)"
+		" UPDATE copass_data.account_usage u SET sandboxes = u.sandboxes OPERATOR(pg_catalog.-) 1"
+		"   FROM gone g"
+		"  WHERE u.account_id OPERATOR(pg_catalog.=) g.account_id AND u.tier OPERATOR(pg_catalog.=) g.tier",
+		2, {"pg_catalog.uuid", "pg_catalog.uuid"}
+	};
+	pg_uuid_t	account;
+	CopassVisible sandbox;
+	Datum		values[2];
+	Datum		result;
+
+	copass_require_account(&account);
+	copass_check_not_null(fcinfo, 0, "sandbox_id");
+
+	copass_spi_connect();
+	sandbox = copass_visible_sandbox(&visible_plan, fcinfo, PG_GETARG_DATUM(0), false);
+	copass_require_access(&sandbox, COPASS_OWNER);
+	values[0] = sandbox.account_id;
+	values[1] = PG_GETARG_DATUM(0);
+	if (copass_execute(&delete_plan, fcinfo, values, NULL, false, SPI_OK_UPDATE) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_COPASS_NOT_FOUND),
+				 errmsg("sandbox not found")));
+	result = copass_result_row(fcinfo, sandbox.row, sandbox.desc);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
 }
