@@ -24,7 +24,7 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-.PHONY: deps test demo pgtap
+.PHONY: deps test demo pgtap maintenance fuzz valgrind bench
 
 # Debian's packages: PostgreSQL 15, its server headers, pgTAP, pg_prove.
 deps:
@@ -34,7 +34,8 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) install
-	pg_virtualenv -v 15 -o max_prepared_transactions=10 $(MAKE) installcheck pgtap
+	pg_virtualenv -v 15 $(MAKE) installcheck pgtap
+	scripts/test-maintenance
 
 # pgTAP files through pg_prove, in a database of their own.
 pgtap:
@@ -48,3 +49,19 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	pg_virtualenv -v 15 scripts/demo
+
+# Longer runs, each in its own throwaway cluster (see the README for times).
+fuzz: deps
+	$(MAKE) all
+	$(MAKE) install
+	scripts/fuzz
+
+valgrind: deps
+	$(MAKE) all
+	$(MAKE) install
+	scripts/valgrind
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	bench/run
