@@ -6,7 +6,7 @@
 \pset pager off
 BEGIN;
 CREATE EXTENSION copass;
-SELECT plan(16);
+SELECT plan(21);
 
 -- every table: row-level security enabled and forced (also for its owner)
 SELECT is_empty($$
@@ -28,20 +28,26 @@ SELECT is_empty($$
     SELECT p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
      WHERE c.relnamespace = 'copass_data'::regnamespace
        AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
-       AND pg_get_expr(p.polqual, p.polrelid) NOT LIKE '%account_id = ( SELECT copass.current_account_id() AS current_account_id)%'$$,
-    'tenant policies compare account_id with (SELECT copass.current_account_id())');
+       AND pg_get_expr(p.polqual, p.polrelid) !~ 'account_id = \( SELECT copass\.current_account_id\(\) AS current_account_id\)'
+       AND pg_get_expr(p.polqual, p.polrelid) NOT LIKE '%FROM copass_data.grants_to_me g%'$$,
+    'tenant policies compare an account column with (SELECT copass.current_account_id()), directly or through grants_to_me');
+SELECT matches(pg_get_viewdef('copass_data.grants_to_me'::regclass),
+    'grantee_account_id = \( SELECT copass\.current_account_id\(\) AS current_account_id\)',
+    'grants_to_me compares grantee_account_id with (SELECT copass.current_account_id())');
 SELECT is_empty($$
     SELECT p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
      WHERE c.relnamespace = 'copass_data'::regnamespace AND p.polroles <> '{0}'$$,
     'policies apply to every role');
 
--- every index on tenant data leads with account_id
+-- every index on tenant data leads with an account: account_id, or on
+-- connections the grantee's account, by which a grantee finds its grants
 SELECT is_empty($$
     SELECT i.indexrelid::regclass FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
      WHERE c.relnamespace = 'copass_data'::regnamespace
        AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
-       AND (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = i.indkey[0]) <> 'account_id'$$,
-    'every index on tenant data leads with account_id');
+       AND (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = i.indkey[0])
+           NOT IN ('account_id', 'grantee_account_id')$$,
+    'every index on tenant data leads with an account id');
 
 -- functions: the API runs with the caller's rights; a definer function pins search_path
 SELECT is_empty($$
@@ -82,9 +88,28 @@ SELECT ok((SELECT c.reloptions @> '{security_invoker=true}' FROM pg_class c WHER
     'copass.sandboxes is security_invoker');
 
 -- volatility fits the HTTP method PostgREST will use
-SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'copass.sandbox_create'::regproc), 'v', 'sandbox_create is VOLATILE (POST)');
-SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'copass.sandbox_list_by_owner'::regproc), 's', 'sandbox_list_by_owner is STABLE (GET)');
-SELECT is((SELECT provolatile FROM pg_proc WHERE oid = 'copass.sandbox_get'::regproc), 's', 'sandbox_get is STABLE (GET)');
+-- (PostgREST serves GET /rpc/f only for STABLE or IMMUTABLE functions and
+-- runs it in a read-only transaction; writes must be VOLATILE, so POST)
+SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'copass'::regnamespace AND provolatile = 's'$$,
+              ARRAY['current_account_id', 'tier_limits', 'sandbox_list_by_owner', 'sandbox_get', 'connection_list'],
+    'the read functions are STABLE (GET)');
+SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'copass'::regnamespace AND provolatile = 'v'$$,
+              ARRAY['sandbox_create', 'sandbox_update', 'sandbox_set_status', 'sandbox_delete',
+                    'connection_grant', 'connection_revoke', 'grant_access'],
+    'the write functions are VOLATILE (POST)');
+SELECT is_empty($$SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = 'copass'::regnamespace AND provolatile = 'i'$$,
+    'no API function claims to be IMMUTABLE');
+
+-- PostgREST's OpenAPI output describes what has a COMMENT
+SELECT isnt(obj_description('copass'::regnamespace, 'pg_namespace'), NULL, 'schema copass has a comment');
+SELECT is_empty($$SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = 'copass'::regnamespace
+                   AND obj_description(oid, 'pg_proc') IS NULL$$,
+    'every function in copass has a comment');
+SELECT is_empty($$SELECT t.oid::regtype FROM pg_type t WHERE t.typnamespace = 'copass'::regnamespace
+                   AND t.typtype IN ('e', 'c') AND NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
+                   AND obj_description(t.oid, 'pg_type') IS NULL$$,
+    'every type in copass has a comment');
+SELECT isnt(obj_description('copass.sandboxes'::regclass, 'pg_class'), NULL, 'the sandboxes view has a comment');
 
 -- every table is dumped by pg_dump with its rows
 SELECT set_eq($$SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'copass'$$,
