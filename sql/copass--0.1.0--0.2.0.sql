@@ -217,7 +217,9 @@ BEGIN
                               ' copass.connection_list(uuid, boolean),'
                               ' copass_data.connection_status(timestamptz, timestamptz) TO %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT ON copass.sandboxes, copass_data.tiers, copass_data.grants_to_me TO %s', role);
-    -- writes through the API only ever change these columns
+    -- writes through the API only ever change these columns (a role that had
+    -- 0.1.0's table-wide UPDATE loses it here)
+    EXECUTE pg_catalog.format('REVOKE UPDATE ON copass_data.sandbox, copass_data.connection FROM %s', role);
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, DELETE ON copass_data.sandbox, copass_data.connection TO %s', role);
     EXECUTE pg_catalog.format('GRANT UPDATE (name, metadata, status, updated_at) ON copass_data.sandbox TO %s', role);
     EXECUTE pg_catalog.format('GRANT UPDATE (role, label, expires_at, revoked_at, updated_at) ON copass_data.connection TO %s', role);

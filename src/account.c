@@ -75,6 +75,54 @@ copass_parse_uuid(const char *str, pg_uuid_t *out)
 	return *p == '\0';
 }
 
+/*
+ * The text of the string token just lexed, its escapes decoded; NULL when it
+ * escapes a character outside ASCII, which neither a claim name nor a UUID
+ * needs (decoding those could mean an encoding conversion, and an error).
+ * The lexer has already checked the escapes' syntax.
+ */
+static char *
+token_string(JsonLexContext *lex)
+{
+	const char *p = lex->token_start + 1;
+	const char *end = lex->token_terminator - 1;
+	StringInfoData out;
+
+	initStringInfo(&out);
+	while (p < end)
+	{
+		char		c = *p++;
+
+		if (c == '\\')
+		{
+			c = *p++;
+			if (c == 'u')
+			{
+				int			code = 0;
+
+				for (int i = 0; i < 4; i++)
+					code = code * 16 + hex_value(*p++);
+				if (code == 0 || code > 0x7F)
+					return NULL;
+				c = (char) code;
+			}
+			else if (c == 'b')
+				c = '\b';
+			else if (c == 'f')
+				c = '\f';
+			else if (c == 'n')
+				c = '\n';
+			else if (c == 'r')
+				c = '\r';
+			else if (c == 't')
+				c = '\t';
+			/* otherwise a quote, backslash or slash stands for itself */
+		}
+		appendStringInfoChar(&out, c);
+	}
+	return out.data;
+}
+
 typedef enum ClaimsState
 {
 	EXPECT_VALUE,				/* a value must come next */
@@ -103,8 +151,9 @@ claims_member(const char *json, const char *claim, char **value)
 	*value = NULL;
 	if (!pg_verifymbstr(json, strlen(json), true))
 		return false;
+	/* without escape processing, which could raise an encoding error */
 	lex = makeJsonLexContextCstringLen(unconstify(char *, json), strlen(json),
-									   GetDatabaseEncoding(), true);
+									   GetDatabaseEncoding(), false);
 	initStringInfo(&containers);
 
 	for (;;)
@@ -131,7 +180,7 @@ claims_member(const char *json, const char *claim, char **value)
 					return false;	/* the claims must be an object */
 				if (at_claim)
 				{
-					*value = token == JSON_TOKEN_STRING ? pstrdup(lex->strval->data) : NULL;
+					*value = token == JSON_TOKEN_STRING ? token_string(lex) : NULL;
 					at_claim = false;
 				}
 				if (token == JSON_TOKEN_OBJECT_START || token == JSON_TOKEN_ARRAY_START)
@@ -156,7 +205,14 @@ claims_member(const char *json, const char *claim, char **value)
 			case EXPECT_KEY:
 				if (token != JSON_TOKEN_STRING)
 					return false;
-				at_claim = containers.len == 1 && strcmp(lex->strval->data, claim) == 0;
+				if (containers.len == 1)
+				{
+					char	   *key = token_string(lex);
+
+					at_claim = key != NULL && strcmp(key, claim) == 0;
+				}
+				else
+					at_claim = false;
 				state = EXPECT_COLON;
 				continue;
 			case EXPECT_COLON:

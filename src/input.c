@@ -41,19 +41,26 @@ copass_check_not_null(FunctionCallInfo fcinfo, int argno, const char *argname)
 				 errmsg("%s must not be null", argname)));
 }
 
-/* C0 and C1 control characters and DEL */
+/*
+ * Control characters: C0, DEL, C1, the line and paragraph separators, and the
+ * invisible format characters that can disguise a name (zero-width and
+ * bidirectional controls, soft hyphen, byte order mark).
+ */
 static inline bool
 is_control(pg_wchar c)
 {
-	return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+	return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0xAD || c == 0x061C ||
+		c == 0x180E || (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
+		(c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB);
 }
 
-/* Unicode White_Space characters that are not control characters */
+/* Unicode White_Space that is not a control, and characters that render blank */
 static inline bool
 is_space(pg_wchar c)
 {
 	return c == 0x20 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
-		c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+		c == 0x202F || c == 0x205F || c == 0x3000 ||
+		c == 0x034F || c == 0x115F || c == 0x1160 || c == 0x2800 || c == 0x3164 || c == 0xFFA0;
 }
 
 /*
@@ -243,6 +250,13 @@ copass_check_storage(bool custom_s3, Jsonb *config)
 		invalid_argument("storage_config must be a JSON object for storage_provider_type custom_s3",
 						 "It takes the keys bucket and region, and optionally endpoint and prefix.");
 
+	/* credentials first, so that no other mistake hides that they are refused */
+	it = JsonbIteratorInit(&config->root);
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (token == WJB_KEY && looks_like_credential(v.val.string.val, v.val.string.len))
+			invalid_argument("storage_config must not hold credentials",
+							 "Credentials are never stored; grant the platform access to the bucket instead.");
+
 	it = JsonbIteratorInit(&config->root);
 	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -253,10 +267,6 @@ copass_check_storage(bool custom_s3, Jsonb *config)
 			continue;
 		key = v.val.string.val;
 		keylen = v.val.string.len;
-		if (looks_like_credential(key, keylen))
-			invalid_argument("storage_config must not hold credentials",
-							 "Credentials are never stored; grant the platform access to the bucket instead.");
-
 		token = JsonbIteratorNext(&it, &v, true);
 		if (keylen == 6 && memcmp(key, "bucket", 6) == 0)
 		{

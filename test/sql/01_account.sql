@@ -115,3 +115,15 @@ SELECT copass.current_account_id() IS NULL AS none;
 -- settings the extension does not define are refused under its prefix
 SELECT regress.try($$SET copass.acount_id = 'x'$$);
 RESET ROLE;
+
+-- in a database that is not UTF8, \u escapes in the claims are no error
+\set regress_db :DBNAME
+CREATE DATABASE regress_copass_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+\c regress_copass_latin1
+CREATE EXTENSION copass;
+SELECT set_config('request.jwt.claims', '{"name":"caf\u00e9 \ud83d\ude00","account_id":"bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"}', false) IS NOT NULL AS set;
+SELECT copass.current_account_id();
+SELECT set_config('request.jwt.claims', '{"account_id":"bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbb\u00e9"}', false) IS NOT NULL AS set;
+SELECT copass.current_account_id() IS NULL AS none;
+\c :regress_db
+DROP DATABASE regress_copass_latin1;

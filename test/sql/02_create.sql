@@ -56,7 +56,15 @@ SELECT label, regress.try(format('SELECT copass.sandbox_create(%L, %L)', name, '
                ('escape', E'a\x1bb'),
                ('DEL', E'a\x7fb'),
                ('C1 control', U&'a\0085b'),
-               ('only a tab', E'\t')) AS t(label, name);
+               ('only a tab', E'\t'),
+               ('zero-width spaces', U&'\200B\200B'),
+               ('zero-width joiner inside', U&'a\200Db'),
+               ('right-to-left override', U&'abc\202Edef'),
+               ('byte order mark', U&'\FEFFname'),
+               ('line separator', U&'a\2028b'),
+               ('soft hyphen', U&'na\00ADme'),
+               ('Hangul filler only', U&'\3164'),
+               ('braille blank only', U&'\2800\2800')) AS t(label, name);
 SELECT regress.try($$SELECT copass.sandbox_create(NULL, '00000000-0000-4000-8000-000000000001')$$);
 
 -- owner_id, tier, metadata, storage_provider_type: NULL is an invalid argument
@@ -116,7 +124,9 @@ SELECT label, regress.try(format('SELECT copass.sandbox_create(%L, %L, %L, %L, %
                ('secret key', '{"bucket": "my-bucket", "region": "r", "secret_access_key": "x"}'),
                ('access key', '{"bucket": "my-bucket", "region": "r", "AccessKeyId": "x"}'),
                ('password', '{"bucket": "my-bucket", "region": "r", "password": "x"}'),
-               ('token', '{"bucket": "my-bucket", "region": "r", "session-token": "x"}')) AS t(label, config);
+               ('token', '{"bucket": "my-bucket", "region": "r", "session-token": "x"}'),
+               ('credential after an unknown key', '{"bucket": "my-bucket", "region": "r", "x": 1, "secret": "s"}'),
+               ('credential and a bad bucket', '{"bucket": "B", "region": "r", "password": "p"}')) AS t(label, config);
 
 -- the max_sandboxes quota, per account and tier: PT402 at the limit
 RESET ROLE;
