@@ -12,9 +12,7 @@
 #include "copass.h"
 
 #include "access/xact.h"
-#include "catalog/pg_enum.h"
 #include "funcapi.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(copass_connection_grant);
@@ -27,37 +25,26 @@ PG_FUNCTION_INFO_V1(copass_connection_list);
 	" c.expires_at, c.revoked_at, c.created_by, c.created_at," \
 	" copass_data.connection_status(c.revoked_at, c.expires_at)"
 
-/* Lock the sandbox row ($1 account, $2 sandbox); returns its tier's max_connections */
-#define LOCK_SANDBOX_SQL \
-	"UPDATE copass_data.sandbox s SET updated_at = s.updated_at" \
-	" WHERE s.account_id OPERATOR(pg_catalog.=) $1 AND s.sandbox_id OPERATOR(pg_catalog.=) $2" \
-	" RETURNING (SELECT t.max_connections FROM copass_data.tiers t" \
-	"             WHERE t.tier OPERATOR(pg_catalog.=) s.tier)"
-
-/* Is this copass.access_level value owner? */
-static bool
-is_owner_level(Datum level)
-{
-	HeapTuple	tup = SearchSysCache1(ENUMOID, level);
-	bool		owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "copass: unknown access level %u", DatumGetObjectId(level));
-	owner = strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel), "owner") == 0;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/* The owner's sandbox, locked; PT404 when not visible, 42501 when not the owner */
+/*
+ * Lock the owner's sandbox ($1 its account, filled in here; $2 its id), leaving
+ * its tier's max_connections as the SPI result; PT404 when the caller cannot
+ * see it, 42501 when the caller is not its owner.
+ */
 static void
-lock_owned_sandbox(FunctionCallInfo fcinfo, CopassPlan *visible_plan, CopassPlan *lock_plan,
-				   Datum *account_and_sandbox)
+lock_owned_sandbox(Datum *account_and_sandbox)
 {
-	CopassVisible sandbox = copass_visible_sandbox(visible_plan, fcinfo, account_and_sandbox[1], false);
+	static CopassPlan lock_plan = {
+		"UPDATE copass_data.sandbox s SET updated_at = s.updated_at"
+		" WHERE s.account_id OPERATOR(pg_catalog.=) $1 AND s.sandbox_id OPERATOR(pg_catalog.=) $2"
+		" RETURNING (SELECT t.max_connections FROM copass_data.tiers t"
+		"             WHERE t.tier OPERATOR(pg_catalog.=) s.tier)",
+		2, {"pg_catalog.uuid", "pg_catalog.uuid"}
+	};
+	CopassVisible sandbox = copass_visible_sandbox(account_and_sandbox[1], false);
 
 	copass_require_access(&sandbox, COPASS_OWNER);
 	account_and_sandbox[0] = sandbox.account_id;
-	if (copass_execute(lock_plan, fcinfo, account_and_sandbox, NULL, false, SPI_OK_UPDATE_RETURNING) == 0)
+	if (copass_execute(&lock_plan, account_and_sandbox, NULL, false, SPI_OK_UPDATE_RETURNING) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_NOT_FOUND),
 				 errmsg("sandbox not found")));
@@ -71,8 +58,6 @@ lock_owned_sandbox(FunctionCallInfo fcinfo, CopassPlan *visible_plan, CopassPlan
 Datum
 copass_connection_grant(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
-	static CopassPlan lock_plan = {LOCK_SANDBOX_SQL, 2, {"pg_catalog.uuid", "pg_catalog.uuid"}};
 	static CopassPlan count_plan = {
 		"SELECT pg_catalog.count(*) FROM copass_data.connection c"
 		" WHERE c.account_id OPERATOR(pg_catalog.=) $1 AND c.sandbox_id OPERATOR(pg_catalog.=) $2"
@@ -103,7 +88,7 @@ copass_connection_grant(PG_FUNCTION_ARGS)
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 	copass_check_not_null(fcinfo, 1, "grantee_account_id");
 	copass_check_not_null(fcinfo, 2, "role");
-	if (is_owner_level(PG_GETARG_DATUM(2)))
+	if (copass_enum_is(PG_GETARG_DATUM(2), "owner"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("role must be editor or viewer")));
@@ -132,11 +117,11 @@ copass_connection_grant(PG_FUNCTION_ARGS)
 		values[6] = PG_GETARG_DATUM(3);
 
 	copass_spi_connect();
-	lock_owned_sandbox(fcinfo, &visible_plan, &lock_plan, values);
+	lock_owned_sandbox(values);
 	max_connections = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 	{
-		copass_execute(&count_plan, fcinfo, values, NULL, false, SPI_OK_SELECT);
+		copass_execute(&count_plan, values, NULL, false, SPI_OK_SELECT);
 		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) >=
 			DatumGetInt32(max_connections))
 			ereport(ERROR,
@@ -144,7 +129,7 @@ copass_connection_grant(PG_FUNCTION_ARGS)
 					 errmsg("the sandbox has reached the connection limit of its tier"),
 					 errhint("Revoke a connection or use a higher tier; the limits are in copass.tier_limits.")));
 	}
-	copass_execute(&upsert_plan, fcinfo, values, nulls, false, SPI_OK_INSERT_RETURNING);
+	copass_execute(&upsert_plan, values, nulls, false, SPI_OK_INSERT_RETURNING);
 	result = copass_result_row(fcinfo, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -154,8 +139,6 @@ copass_connection_grant(PG_FUNCTION_ARGS)
 Datum
 copass_connection_revoke(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
-	static CopassPlan lock_plan = {LOCK_SANDBOX_SQL, 2, {"pg_catalog.uuid", "pg_catalog.uuid"}};
 	static CopassPlan revoke_plan = {
 		"UPDATE copass_data.connection c"
 		"   SET revoked_at = COALESCE(c.revoked_at, pg_catalog.statement_timestamp()),"
@@ -176,8 +159,8 @@ copass_connection_revoke(PG_FUNCTION_ARGS)
 	values[2] = PG_GETARG_DATUM(1);
 
 	copass_spi_connect();
-	lock_owned_sandbox(fcinfo, &visible_plan, &lock_plan, values);
-	if (copass_execute(&revoke_plan, fcinfo, values, NULL, false, SPI_OK_UPDATE_RETURNING) == 0)
+	lock_owned_sandbox(values);
+	if (copass_execute(&revoke_plan, values, NULL, false, SPI_OK_UPDATE_RETURNING) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_NOT_FOUND),
 				 errmsg("connection not found"),
@@ -191,7 +174,6 @@ copass_connection_revoke(PG_FUNCTION_ARGS)
 Datum
 copass_connection_list(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
 	static CopassPlan list_plan = {
 		"SELECT" CONNECTION_COLUMNS " FROM copass_data.connection c"
 		" WHERE c.account_id OPERATOR(pg_catalog.=) $1 AND c.sandbox_id OPERATOR(pg_catalog.=) $2"
@@ -209,12 +191,12 @@ copass_connection_list(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	copass_spi_connect();
-	sandbox = copass_visible_sandbox(&visible_plan, fcinfo, PG_GETARG_DATUM(0), true);
+	sandbox = copass_visible_sandbox(PG_GETARG_DATUM(0), true);
 	copass_require_access(&sandbox, COPASS_OWNER);
 	values[0] = sandbox.account_id;
 	values[1] = PG_GETARG_DATUM(0);
 	values[2] = PG_GETARG_DATUM(1);
-	copass_execute(&list_plan, fcinfo, values, NULL, true, SPI_OK_SELECT);
+	copass_execute(&list_plan, values, NULL, true, SPI_OK_SELECT);
 	copass_return_rows(fcinfo);
 	SPI_finish();
 	return (Datum) 0;

@@ -38,6 +38,7 @@ extern text *copass_check_name(text *name, const char *field);
 extern void copass_check_metadata(Jsonb *metadata);
 extern void copass_check_storage(bool custom_s3, Jsonb *storage_config);
 extern void copass_check_page_size(int32 page_size);
+extern bool copass_enum_is(Datum value, const char *label);
 extern void copass_check_not_null(FunctionCallInfo fcinfo, int argno, const char *argname);
 
 /* plan.c: prepared SPI plans kept for the life of the backend */
@@ -46,14 +47,14 @@ typedef struct CopassPlan
 	const char *sql;			/* query text with $n parameters */
 	int			nargs;
 	const char *argtypes[FUNC_MAX_ARGS];	/* schema-qualified type names */
-	Oid			fn_oid;			/* function the plan was prepared for */
+	Oid			data_namespace; /* copass_data when the plan was prepared */
 	SPIPlanPtr	plan;
 } CopassPlan;
 
-extern SPIPlanPtr copass_plan(CopassPlan *cp, FunctionCallInfo fcinfo);
+extern SPIPlanPtr copass_plan(CopassPlan *cp);
 extern void copass_spi_connect(void);
-extern uint64 copass_execute(CopassPlan *cp, FunctionCallInfo fcinfo, Datum *values,
-							 const char *nulls, bool read_only, int expected);
+extern uint64 copass_execute(CopassPlan *cp, Datum *values, const char *nulls,
+							 bool read_only, int expected);
 extern Datum copass_result_row(FunctionCallInfo fcinfo, HeapTuple row, TupleDesc rowdesc);
 extern void copass_return_rows(FunctionCallInfo fcinfo);
 
@@ -74,17 +75,7 @@ typedef struct CopassVisible
 	CopassAccess access;
 } CopassVisible;
 
-/* SQL that finds a visible sandbox by id ($1); one copy per calling function */
-#define COPASS_VISIBLE_SANDBOX_SQL \
-	"SELECT v.sandbox_id, v.account_id, v.owner_id, v.name, v.tier, v.status," \
-	" v.storage_provider_type, v.storage_config, v.limits, v.metadata, v.access," \
-	" v.is_external, v.created_at, v.updated_at," \
-	" v.access OPERATOR(pg_catalog.>=) 'editor'::copass.access_level," \
-	" v.access OPERATOR(pg_catalog.=) 'owner'::copass.access_level" \
-	" FROM copass.sandboxes v WHERE v.sandbox_id OPERATOR(pg_catalog.=) $1"
-
-extern CopassVisible copass_visible_sandbox(CopassPlan *cp, FunctionCallInfo fcinfo,
-											Datum sandbox_id, bool read_only);
+extern CopassVisible copass_visible_sandbox(Datum sandbox_id, bool read_only);
 extern void copass_require_access(const CopassVisible *sandbox, CopassAccess needed);
 
 #endif							/* COPASS_H */

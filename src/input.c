@@ -6,9 +6,12 @@
  */
 #include "copass.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_enum.h"
 #include "common/unicode_norm.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #define NAME_MAX_CHARS 255
 /* NFC composes at most 4 code points of at most 4 bytes into one character */
@@ -308,4 +311,18 @@ copass_check_page_size(int32 page_size)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("page_size must be between 1 and 1000")));
+}
+
+/* Is this enum value the one labelled `label`? */
+bool
+copass_enum_is(Datum value, const char *label)
+{
+	HeapTuple	tup = SearchSysCache1(ENUMOID, value);
+	bool		is;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "copass: unknown enum value %u", DatumGetObjectId(value));
+	is = strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel), label) == 0;
+	ReleaseSysCache(tup);
+	return is;
 }

@@ -2,25 +2,28 @@
  * plan.c: SPI plans prepared once and kept for the life of the backend, and
  * the small wrappers every API function uses to run them.
  *
- * A plan belongs to one SQL-callable function and is prepared again when that
- * function's OID changes (the extension was dropped and created again in this
- * backend), because the types and tables it was prepared against are gone.
+ * A plan is prepared again when schema copass_data has a new OID (the
+ * extension was dropped and created again in this backend), because the types
+ * and tables it was prepared against are gone; other changes to them are
+ * PostgreSQL's plan cache's business.
  * Parameter types are looked up by schema-qualified name and every query
  * text qualifies its tables, functions and operators, so the caller's
  * search_path cannot change what a plan means.
  */
 #include "copass.h"
 
+#include "catalog/namespace.h"
 #include "funcapi.h"
 #include "parser/parse_type.h"
 
 SPIPlanPtr
-copass_plan(CopassPlan *cp, FunctionCallInfo fcinfo)
+copass_plan(CopassPlan *cp)
 {
+	Oid			data_namespace = get_namespace_oid("copass_data", false);
 	Oid			argtypes[FUNC_MAX_ARGS];
 	SPIPlanPtr	plan;
 
-	if (cp->plan != NULL && cp->fn_oid == fcinfo->flinfo->fn_oid)
+	if (cp->plan != NULL && cp->data_namespace == data_namespace)
 		return cp->plan;
 
 	if (cp->plan != NULL)
@@ -40,7 +43,7 @@ copass_plan(CopassPlan *cp, FunctionCallInfo fcinfo)
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "copass: could not keep query plan");
 	cp->plan = plan;
-	cp->fn_oid = fcinfo->flinfo->fn_oid;
+	cp->data_namespace = data_namespace;
 	return plan;
 }
 
@@ -57,10 +60,9 @@ copass_spi_connect(void)
  * what other transactions committed while this one waited for a lock.
  */
 uint64
-copass_execute(CopassPlan *cp, FunctionCallInfo fcinfo, Datum *values,
-			   const char *nulls, bool read_only, int expected)
+copass_execute(CopassPlan *cp, Datum *values, const char *nulls, bool read_only, int expected)
 {
-	int			rc = SPI_execute_plan(copass_plan(cp, fcinfo), values, nulls, read_only, 0);
+	int			rc = SPI_execute_plan(copass_plan(cp), values, nulls, read_only, 0);
 
 	if (rc != expected)
 		elog(ERROR, "copass: query failed: %s", SPI_result_code_string(rc));

@@ -11,10 +11,8 @@
 #include "copass.h"
 
 #include "access/xact.h"
-#include "catalog/pg_enum.h"
 #include "funcapi.h"
 #include "utils/guc.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(copass_tier_limits);
@@ -25,11 +23,11 @@ PG_FUNCTION_INFO_V1(copass_sandbox_update);
 PG_FUNCTION_INFO_V1(copass_sandbox_set_status);
 PG_FUNCTION_INFO_V1(copass_sandbox_delete);
 
-/* The columns of copass.sandbox from the view, with `access` given */
+/* The columns of copass.sandbox from the view v, with `access` given */
 #define SANDBOX_SELECT(access) \
 	"SELECT v.sandbox_id, v.account_id, v.owner_id, v.name, v.tier, v.status," \
 	" v.storage_provider_type, v.storage_config, v.limits, v.metadata, " access "," \
-	" v.is_external, v.created_at, v.updated_at FROM copass.sandboxes v "
+	" v.is_external, v.created_at, v.updated_at"
 
 /* A page of one owner's sandboxes: $1 owner_id, $2 after_id, $3 page_size */
 #define LIST_PAGE \
@@ -39,19 +37,28 @@ PG_FUNCTION_INFO_V1(copass_sandbox_delete);
 
 #define NUM_SANDBOX_COLUMNS 14
 
-/* Column numbers (1-based) of the extra columns of COPASS_VISIBLE_SANDBOX_SQL */
+/* Column numbers (1-based) in copass_visible_sandbox's query */
 #define VISIBLE_ACCOUNT_COLUMN 2
 #define VISIBLE_CAN_EDIT_COLUMN (NUM_SANDBOX_COLUMNS + 1)
 #define VISIBLE_IS_OWNER_COLUMN (NUM_SANDBOX_COLUMNS + 2)
 
-/* Find the sandbox the caller can see with this id, or raise PT404 */
+/*
+ * Find the sandbox the caller can see with this id, or raise PT404.  The row
+ * and account stay valid until SPI_finish.
+ */
 CopassVisible
-copass_visible_sandbox(CopassPlan *cp, FunctionCallInfo fcinfo, Datum sandbox_id, bool read_only)
+copass_visible_sandbox(Datum sandbox_id, bool read_only)
 {
+	static CopassPlan visible_plan = {
+		SANDBOX_SELECT("v.access") ", v.access OPERATOR(pg_catalog.>=) 'editor'::copass.access_level,"
+		" v.access OPERATOR(pg_catalog.=) 'owner'::copass.access_level"
+		" FROM copass.sandboxes v WHERE v.sandbox_id OPERATOR(pg_catalog.=) $1",
+		1, {"pg_catalog.uuid"}
+	};
 	CopassVisible sandbox;
 	bool		isnull;
 
-	if (copass_execute(cp, fcinfo, &sandbox_id, NULL, read_only, SPI_OK_SELECT) == 0)
+	if (copass_execute(&visible_plan, &sandbox_id, NULL, read_only, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_NOT_FOUND),
 				 errmsg("sandbox not found")));
@@ -97,7 +104,7 @@ copass_tier_limits(PG_FUNCTION_ARGS)
 	tier = PG_GETARG_DATUM(0);
 
 	copass_spi_connect();
-	if (copass_execute(&limits_plan, fcinfo, &tier, NULL, true, SPI_OK_SELECT) == 0)
+	if (copass_execute(&limits_plan, &tier, NULL, true, SPI_OK_SELECT) == 0)
 	{
 		SPI_finish();
 		PG_RETURN_NULL();
@@ -105,20 +112,6 @@ copass_tier_limits(PG_FUNCTION_ARGS)
 	result = copass_result_row(fcinfo, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
-}
-
-/* Is this copass.storage_provider value custom_s3? */
-static bool
-is_custom_s3(Datum provider)
-{
-	HeapTuple	tup = SearchSysCache1(ENUMOID, provider);
-	bool		custom;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "copass: unknown storage provider %u", DatumGetObjectId(provider));
-	custom = strcmp(NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel), "custom_s3") == 0;
-	ReleaseSysCache(tup);
-	return custom;
 }
 
 /* custom_s3 needs a tier whose allow_custom_s3 is true */
@@ -132,7 +125,7 @@ check_custom_s3_allowed(FunctionCallInfo fcinfo, Datum tier)
 	bool		isnull = true;
 	Datum		allowed = (Datum) 0;
 
-	if (copass_execute(&allow_plan, fcinfo, &tier, NULL, true, SPI_OK_SELECT) == 1)
+	if (copass_execute(&allow_plan, &tier, NULL, true, SPI_OK_SELECT) == 1)
 		allowed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull || !DatumGetBool(allowed))
 		ereport(ERROR,
@@ -203,7 +196,7 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	copass_check_metadata(DatumGetJsonbP(values[7]));
 	values[6] = PG_ARGISNULL(5) ? (Datum) 0 : PointerGetDatum(PG_GETARG_JSONB_P(5));
 	nulls[6] = PG_ARGISNULL(5) ? 'n' : ' ';
-	custom_s3 = is_custom_s3(PG_GETARG_DATUM(4));
+	custom_s3 = copass_enum_is(PG_GETARG_DATUM(4), "custom_s3");
 	copass_check_storage(custom_s3, PG_ARGISNULL(5) ? NULL : DatumGetJsonbP(values[6]));
 
 	copass_uuid7(sandbox_id);
@@ -217,7 +210,7 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	copass_spi_connect();
 	if (custom_s3)
 		check_custom_s3_allowed(fcinfo, values[4]);
-	if (copass_execute(&create_plan, fcinfo, values, nulls, false, SPI_OK_SELECT) == 0)
+	if (copass_execute(&create_plan, values, nulls, false, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("a sandbox with this name already exists for this owner"),
@@ -246,11 +239,12 @@ Datum
 copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 {
 	static CopassPlan all_plan = {
-		SANDBOX_SELECT("v.access") "WHERE " LIST_PAGE,
+		SANDBOX_SELECT("v.access") " FROM copass.sandboxes v WHERE " LIST_PAGE,
 		3, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4"}
 	};
 	static CopassPlan owned_plan = {
-		SANDBOX_SELECT("NULL::copass.access_level") "WHERE NOT v.is_external AND " LIST_PAGE,
+		SANDBOX_SELECT("NULL::copass.access_level") " FROM copass.sandboxes v"
+		" WHERE NOT v.is_external AND " LIST_PAGE,
 		3, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4"}
 	};
 	pg_uuid_t	account;
@@ -270,8 +264,7 @@ copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	copass_spi_connect();
-	copass_execute(PG_GETARG_BOOL(1) ? &all_plan : &owned_plan, fcinfo,
-				   values, nulls, true, SPI_OK_SELECT);
+	copass_execute(PG_GETARG_BOOL(1) ? &all_plan : &owned_plan, values, nulls, true, SPI_OK_SELECT);
 	copass_return_rows(fcinfo);
 	SPI_finish();
 	return (Datum) 0;
@@ -281,7 +274,6 @@ copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 Datum
 copass_sandbox_get(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
 	pg_uuid_t	account;
 	CopassVisible sandbox;
 	Datum		result;
@@ -290,7 +282,7 @@ copass_sandbox_get(PG_FUNCTION_ARGS)
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 
 	copass_spi_connect();
-	sandbox = copass_visible_sandbox(&visible_plan, fcinfo, PG_GETARG_DATUM(0), true);
+	sandbox = copass_visible_sandbox(PG_GETARG_DATUM(0), true);
 	result = copass_result_row(fcinfo, sandbox.row, sandbox.desc);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -303,23 +295,23 @@ copass_sandbox_get(PG_FUNCTION_ARGS)
  * grant revoked while this write waited cannot let the write through.
  */
 static Datum
-update_sandbox(FunctionCallInfo fcinfo, CopassPlan *visible_plan, CopassAccess needed,
-			   CopassPlan *update_plan, Datum *values, const char *nulls)
+update_sandbox(FunctionCallInfo fcinfo, CopassAccess needed, CopassPlan *update_plan,
+			   Datum *values, const char *nulls)
 {
 	CopassVisible sandbox;
 	Datum		result;
 
 	copass_spi_connect();
-	sandbox = copass_visible_sandbox(visible_plan, fcinfo, values[1], false);
+	sandbox = copass_visible_sandbox(values[1], false);
 	copass_require_access(&sandbox, needed);
 
 	values[0] = sandbox.account_id;
-	if (copass_execute(update_plan, fcinfo, values, nulls, false, SPI_OK_UPDATE) == 0)
+	if (copass_execute(update_plan, values, nulls, false, SPI_OK_UPDATE) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_NOT_FOUND),
 				 errmsg("sandbox not found")));
 
-	sandbox = copass_visible_sandbox(visible_plan, fcinfo, values[1], false);
+	sandbox = copass_visible_sandbox(values[1], false);
 	copass_require_access(&sandbox, needed);
 	result = copass_result_row(fcinfo, sandbox.row, sandbox.desc);
 	SPI_finish();
@@ -330,7 +322,6 @@ update_sandbox(FunctionCallInfo fcinfo, CopassPlan *visible_plan, CopassAccess n
 Datum
 copass_sandbox_update(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
 	static CopassPlan update_plan = {
 		"UPDATE copass_data.sandbox s"
 		"   SET name = COALESCE($3, s.name), metadata = COALESCE($4, s.metadata),"
@@ -357,14 +348,13 @@ copass_sandbox_update(PG_FUNCTION_ARGS)
 		copass_check_metadata(DatumGetJsonbP(values[3]));
 	}
 
-	PG_RETURN_DATUM(update_sandbox(fcinfo, &visible_plan, COPASS_EDITOR, &update_plan, values, nulls));
+	PG_RETURN_DATUM(update_sandbox(fcinfo, COPASS_EDITOR, &update_plan, values, nulls));
 }
 
 /* copass.sandbox_set_status(sandbox_id, status) -> copass.sandbox; owner only */
 Datum
 copass_sandbox_set_status(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
 	static CopassPlan status_plan = {
 		"UPDATE copass_data.sandbox s SET status = $3, updated_at = pg_catalog.now()"
 		" WHERE s.account_id OPERATOR(pg_catalog.=) $1 AND s.sandbox_id OPERATOR(pg_catalog.=) $2",
@@ -379,7 +369,7 @@ copass_sandbox_set_status(PG_FUNCTION_ARGS)
 	values[1] = PG_GETARG_DATUM(0);
 	values[2] = PG_GETARG_DATUM(1);
 
-	PG_RETURN_DATUM(update_sandbox(fcinfo, &visible_plan, COPASS_OWNER, &status_plan, values, NULL));
+	PG_RETURN_DATUM(update_sandbox(fcinfo, COPASS_OWNER, &status_plan, values, NULL));
 }
 
 /*
@@ -390,7 +380,6 @@ copass_sandbox_set_status(PG_FUNCTION_ARGS)
 Datum
 copass_sandbox_delete(PG_FUNCTION_ARGS)
 {
-	static CopassPlan visible_plan = {COPASS_VISIBLE_SANDBOX_SQL, 1, {"pg_catalog.uuid"}};
 	static CopassPlan delete_plan = {
 		"WITH gone AS ("
 		" DELETE FROM copass_data.sandbox s"
@@ -410,11 +399,11 @@ copass_sandbox_delete(PG_FUNCTION_ARGS)
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 
 	copass_spi_connect();
-	sandbox = copass_visible_sandbox(&visible_plan, fcinfo, PG_GETARG_DATUM(0), false);
+	sandbox = copass_visible_sandbox(PG_GETARG_DATUM(0), false);
 	copass_require_access(&sandbox, COPASS_OWNER);
 	values[0] = sandbox.account_id;
 	values[1] = PG_GETARG_DATUM(0);
-	if (copass_execute(&delete_plan, fcinfo, values, NULL, false, SPI_OK_UPDATE) == 0)
+	if (copass_execute(&delete_plan, values, NULL, false, SPI_OK_UPDATE) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_NOT_FOUND),
 				 errmsg("sandbox not found")));
