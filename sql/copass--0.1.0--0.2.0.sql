@@ -191,16 +191,12 @@ COMMENT ON FUNCTION copass.connection_list(uuid, boolean) IS
 
 CREATE OR REPLACE FUNCTION copass.grant_access(role regrole) RETURNS void
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22023';
-    END IF;
-    IF NOT pg_catalog.has_schema_privilege('copass', 'USAGE WITH GRANT OPTION') THEN
-        RAISE EXCEPTION 'permission denied to grant access to copass'
-            USING ERRCODE = '42501',
-                  HINT = 'Run copass.grant_access as the role that created the extension.';
     END IF;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA copass, copass_data TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE ON TYPE copass.tier, copass.access_level, copass.storage_provider,'
@@ -227,43 +223,66 @@ BEGIN
 END
 $$;
 
+-- Takes back everything grant_access gives (and 0.1.0's table-wide grants).
+CREATE FUNCTION copass.revoke_access(role regrole) RETURNS void
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22023';
+    END IF;
+    EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION copass.current_account_id(), copass.tier_limits(copass.tier),'
+                              ' copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb),'
+                              ' copass.sandbox_list_by_owner(uuid, boolean, integer, uuid),'
+                              ' copass.sandbox_get(uuid),'
+                              ' copass.sandbox_update(uuid, text, jsonb),'
+                              ' copass.sandbox_set_status(uuid, copass.sandbox_status),'
+                              ' copass.sandbox_delete(uuid),'
+                              ' copass.connection_grant(uuid, uuid, copass.access_level, timestamptz, text),'
+                              ' copass.connection_revoke(uuid, uuid),'
+                              ' copass.connection_list(uuid, boolean),'
+                              ' copass_data.connection_status(timestamptz, timestamptz) FROM %s', role);
+    EXECUTE pg_catalog.format('REVOKE ALL ON copass.sandboxes, copass_data.tiers, copass_data.grants_to_me,'
+                              ' copass_data.sandbox, copass_data.connection, copass_data.account_usage FROM %s', role);
+    EXECUTE pg_catalog.format('REVOKE ALL (name, metadata, status, updated_at) ON copass_data.sandbox FROM %s', role);
+    EXECUTE pg_catalog.format('REVOKE ALL (role, label, expires_at, revoked_at, updated_at) ON copass_data.connection FROM %s', role);
+    EXECUTE pg_catalog.format('REVOKE ALL ON TYPE copass.tier, copass.access_level, copass.storage_provider,'
+                              ' copass.sandbox_status, copass.limits, copass.sandbox, copass.connection FROM %s', role);
+    EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA copass, copass_data FROM %s', role);
+END
+$$;
+COMMENT ON FUNCTION copass.revoke_access(regrole) IS 'Take back what copass.grant_access gave a role (the extension''s owner only)';
+
 REVOKE ALL ON FUNCTION copass.sandbox_update(uuid, text, jsonb),
     copass.sandbox_set_status(uuid, copass.sandbox_status),
     copass.sandbox_delete(uuid),
     copass.connection_grant(uuid, uuid, copass.access_level, timestamptz, text),
     copass.connection_revoke(uuid, uuid),
     copass.connection_list(uuid, boolean),
-    copass_data.connection_status(timestamptz, timestamptz)
+    copass_data.connection_status(timestamptz, timestamptz),
+    copass.revoke_access(regrole)
     FROM PUBLIC;
 REVOKE ALL ON TYPE copass.connection FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION copass.revoke_access(regrole) TO @extowner@;
 
-GRANT USAGE ON TYPE copass.connection TO @extowner@ WITH GRANT OPTION;
-GRANT EXECUTE ON FUNCTION copass.sandbox_update(uuid, text, jsonb),
-    copass.sandbox_set_status(uuid, copass.sandbox_status),
-    copass.sandbox_delete(uuid),
-    copass.connection_grant(uuid, uuid, copass.access_level, timestamptz, text),
-    copass.connection_revoke(uuid, uuid),
-    copass.connection_list(uuid, boolean),
-    copass_data.connection_status(timestamptz, timestamptz)
-    TO @extowner@ WITH GRANT OPTION;
-GRANT SELECT ON copass_data.grants_to_me TO @extowner@ WITH GRANT OPTION;
-GRANT SELECT, INSERT, UPDATE, DELETE ON copass_data.connection TO @extowner@ WITH GRANT OPTION;
-
--- Roles that had the 0.1.0 API get the new parts too, so an update never
--- leaves an API role half-working.
+-- Roles that had the 0.1.0 API need copass.grant_access again for the new
+-- parts (grants made here would become part of the extension and be left out
+-- of every pg_dump); say which.
 DO $$
 DECLARE
-    api_role regrole;
+    api_roles text;
 BEGIN
-    FOR api_role IN
-        SELECT DISTINCT a.grantee::regrole
-          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid OPERATOR(pg_catalog.=) 'copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb)'::pg_catalog.regprocedure
-           AND a.grantee OPERATOR(pg_catalog.<>) 0
-           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-           AND NOT a.is_grantable
-    LOOP
-        PERFORM copass.grant_access(api_role);
-    END LOOP;
+    SELECT pg_catalog.string_agg(DISTINCT a.grantee::regrole::text, ', ')
+      INTO api_roles
+      FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+     WHERE p.oid OPERATOR(pg_catalog.=) 'copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb)'::pg_catalog.regprocedure
+       AND a.grantee OPERATOR(pg_catalog.<>) 0
+       AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+    IF api_roles IS NOT NULL THEN
+        RAISE WARNING 'copass 0.2.0 adds sharing: run copass.grant_access again for %', api_roles
+            USING HINT = 'Until then these roles cannot list or read sandboxes.';
+    END IF;
 END
 $$;

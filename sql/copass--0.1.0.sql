@@ -226,19 +226,18 @@ COMMENT ON FUNCTION copass.sandbox_get(uuid) IS 'One sandbox the caller can see;
 
 -- Grants a role everything the API needs: the API schema, its functions and
 -- view, and the tables the functions read and write with the caller's rights.
--- Row-level security, not these grants, keeps tenants apart.
+-- Row-level security, not these grants, keeps tenants apart.  It runs as the
+-- objects' owner, so the grants it makes are the owner's: pg_dump writes them
+-- as plain GRANTs that a restore replays whoever owns the extension then.
+-- Only the extension's owner may call it.
 CREATE FUNCTION copass.grant_access(role regrole) RETURNS void
     LANGUAGE plpgsql
+    SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     AS $$
 BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be null' USING ERRCODE = '22023';
-    END IF;
-    IF NOT pg_catalog.has_schema_privilege('copass', 'USAGE WITH GRANT OPTION') THEN
-        RAISE EXCEPTION 'permission denied to grant access to copass'
-            USING ERRCODE = '42501',
-                  HINT = 'Run copass.grant_access as the role that created the extension.';
     END IF;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA copass, copass_data TO %s', role);
     EXECUTE pg_catalog.format('GRANT USAGE ON TYPE copass.tier, copass.access_level, copass.storage_provider,'
@@ -252,12 +251,11 @@ BEGIN
     EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON copass_data.account_usage TO %s', role);
 END
 $$;
-COMMENT ON FUNCTION copass.grant_access(regrole) IS 'Grant a role what the copass API needs (run as the extension''s owner)';
+COMMENT ON FUNCTION copass.grant_access(regrole) IS 'Grant a role what the copass API needs (the extension''s owner only)';
 
--- PUBLIC gets nothing; the role that created the extension gets everything,
--- with grant option, so that it can run copass.grant_access even when it is
--- not a superuser (a trusted extension's objects belong to the bootstrap
--- superuser).
+-- PUBLIC gets nothing.  The role that created the extension (a trusted
+-- extension's objects belong to the bootstrap superuser) may hand out access
+-- with copass.grant_access and, as the operator, edit the tier limits.
 REVOKE ALL ON FUNCTION copass.current_account_id(), copass.tier_limits(copass.tier),
     copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb),
     copass.sandbox_list_by_owner(uuid, boolean, integer, uuid),
@@ -266,14 +264,7 @@ REVOKE ALL ON FUNCTION copass.current_account_id(), copass.tier_limits(copass.ti
 REVOKE ALL ON TYPE copass.tier, copass.access_level, copass.storage_provider,
     copass.sandbox_status, copass.limits, copass.sandbox FROM PUBLIC;
 
-GRANT USAGE ON SCHEMA copass, copass_data TO @extowner@ WITH GRANT OPTION;
-GRANT USAGE ON TYPE copass.tier, copass.access_level, copass.storage_provider,
-    copass.sandbox_status, copass.limits, copass.sandbox TO @extowner@ WITH GRANT OPTION;
-GRANT EXECUTE ON FUNCTION copass.current_account_id(), copass.tier_limits(copass.tier),
-    copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb),
-    copass.sandbox_list_by_owner(uuid, boolean, integer, uuid),
-    copass.sandbox_get(uuid) TO @extowner@ WITH GRANT OPTION;
+GRANT USAGE ON SCHEMA copass, copass_data TO @extowner@;
 GRANT EXECUTE ON FUNCTION copass.grant_access(regrole) TO @extowner@;
-GRANT SELECT ON copass.sandboxes TO @extowner@ WITH GRANT OPTION;
-GRANT SELECT, INSERT, UPDATE, DELETE ON copass_data.tiers, copass_data.sandbox,
-    copass_data.account_usage TO @extowner@ WITH GRANT OPTION;
+GRANT USAGE ON TYPE copass.tier TO @extowner@;
+GRANT SELECT, INSERT, UPDATE, DELETE ON copass_data.tiers TO @extowner@;

@@ -56,10 +56,10 @@ SELECT is_empty($$
        AND p.prosecdef
        AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search\_path=pg\_catalog%')$$,
     'no SECURITY DEFINER function without a pinned search_path');
-SELECT is_empty($$
-    SELECT p.oid::regprocedure FROM pg_proc p
-     WHERE p.pronamespace = 'copass'::regnamespace AND p.prosecdef$$,
-    'every API function is SECURITY INVOKER');
+SELECT set_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
+                 WHERE p.pronamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace) AND p.prosecdef$$,
+              ARRAY['copass.grant_access(regrole)', 'copass.revoke_access(regrole)'],
+    'every function runs with the caller''s rights but grant_access and revoke_access (GRANTs made as the objects'' owner)');
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.pronamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace)
@@ -95,7 +95,7 @@ SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'copass':
     'the read functions are STABLE (GET)');
 SELECT set_eq($$SELECT proname::text FROM pg_proc WHERE pronamespace = 'copass'::regnamespace AND provolatile = 'v'$$,
               ARRAY['sandbox_create', 'sandbox_update', 'sandbox_set_status', 'sandbox_delete',
-                    'connection_grant', 'connection_revoke', 'grant_access'],
+                    'connection_grant', 'connection_revoke', 'grant_access', 'revoke_access'],
     'the write functions are VOLATILE (POST)');
 SELECT is_empty($$SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = 'copass'::regnamespace AND provolatile = 'i'$$,
     'no API function claims to be IMMUTABLE');

@@ -44,3 +44,20 @@ RESET ROLE;
 
 -- the default tiers
 SELECT * FROM copass_data.tiers ORDER BY tier;
+
+-- revoke_access takes back all that grant_access gave: afterwards the role
+-- holds nothing, so it can be dropped
+CREATE ROLE regress_copass_temp;
+SET ROLE regress_copass_owner;
+SELECT copass.grant_access('regress_copass_temp');
+SELECT has_function_privilege('regress_copass_temp', 'copass.sandbox_get(uuid)', 'EXECUTE') AS granted;
+SELECT copass.revoke_access('regress_copass_temp');
+SELECT has_function_privilege('regress_copass_temp', 'copass.sandbox_get(uuid)', 'EXECUTE') AS still_granted;
+SELECT regress.try($$SELECT copass.revoke_access(NULL)$$);
+RESET ROLE;
+DROP ROLE regress_copass_temp;
+-- and only the extension's owner may call either
+SET ROLE regress_copass_api;
+SELECT regress.try($$SELECT copass.grant_access('regress_copass_anon')$$);
+SELECT regress.try($$SELECT copass.revoke_access('regress_copass_api')$$);
+RESET ROLE;
