@@ -34,7 +34,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) install
-	pg_virtualenv -v 15 $(MAKE) installcheck pgtap
+	pg_virtualenv -t -v 15 $(MAKE) installcheck pgtap
 	scripts/test-maintenance
 
 # pgTAP files through pg_prove, in a database of their own.
@@ -48,7 +48,7 @@ pgtap:
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
-	pg_virtualenv -v 15 scripts/demo
+	pg_virtualenv -t -v 15 scripts/demo
 
 # Longer runs, each in its own throwaway cluster (see the README for times).
 fuzz: deps

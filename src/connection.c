@@ -13,6 +13,7 @@
 
 #include "access/xact.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(copass_connection_grant);
@@ -84,6 +85,7 @@ copass_connection_grant(PG_FUNCTION_ARGS)
 	Datum		max_connections;
 	Datum		result;
 
+	PreventCommandIfReadOnly("copass.connection_grant()");
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 	copass_check_not_null(fcinfo, 1, "grantee_account_id");
@@ -152,6 +154,7 @@ copass_connection_revoke(PG_FUNCTION_ARGS)
 	Datum		values[3] = {0};
 	Datum		result;
 
+	PreventCommandIfReadOnly("copass.connection_revoke()");
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 	copass_check_not_null(fcinfo, 1, "grantee_account_id");

@@ -12,6 +12,7 @@
 
 #include "access/xact.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -184,6 +185,7 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	bool		custom_s3;
 	Datum		result;
 
+	PreventCommandIfReadOnly("copass.sandbox_create()");
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "name");
 	copass_check_not_null(fcinfo, 1, "owner_id");
@@ -333,6 +335,7 @@ copass_sandbox_update(PG_FUNCTION_ARGS)
 	Datum		values[4] = {0};
 	char		nulls[4] = "    ";
 
+	PreventCommandIfReadOnly("copass.sandbox_update()");
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 	values[1] = PG_GETARG_DATUM(0);
@@ -363,6 +366,7 @@ copass_sandbox_set_status(PG_FUNCTION_ARGS)
 	pg_uuid_t	account;
 	Datum		values[3] = {0};
 
+	PreventCommandIfReadOnly("copass.sandbox_set_status()");
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 	copass_check_not_null(fcinfo, 1, "status");
@@ -395,6 +399,7 @@ copass_sandbox_delete(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	Datum		result;
 
+	PreventCommandIfReadOnly("copass.sandbox_delete()");
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "sandbox_id");
 
