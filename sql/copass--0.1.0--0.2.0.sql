@@ -43,17 +43,19 @@ CREATE TABLE copass_data.connection (
 CREATE INDEX connection_grantee_idx ON copass_data.connection (grantee_account_id, sandbox_id);
 COMMENT ON TABLE copass_data.connection IS 'Grants of sandboxes to other accounts; revoking keeps the row';
 
--- A grant's status at this statement's time: no job has to expire anything.
+-- A grant's status now, by the clock (not the statement's or transaction's
+-- start, which a long statement or a procedure could hold on to): a grant
+-- stops giving access the moment it expires, and no job expires anything.
 CREATE FUNCTION copass_data.connection_status(revoked_at timestamptz, expires_at timestamptz)
     RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE sql VOLATILE PARALLEL SAFE
     RETURN CASE
         WHEN revoked_at IS NOT NULL THEN 'revoked'
-        WHEN expires_at OPERATOR(pg_catalog.<=) pg_catalog.statement_timestamp() THEN 'expired'
+        WHEN expires_at OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() THEN 'expired'
         ELSE 'active'
     END;
 COMMENT ON FUNCTION copass_data.connection_status(timestamptz, timestamptz) IS
-    'active, revoked or expired, at the current statement''s time';
+    'active, revoked or expired, by the clock';
 
 ALTER TABLE copass_data.connection ENABLE ROW LEVEL SECURITY;
 ALTER TABLE copass_data.connection FORCE ROW LEVEL SECURITY;

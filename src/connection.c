@@ -99,7 +99,7 @@ copass_connection_grant(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a sandbox cannot be shared with its own account")));
 	if (!PG_ARGISNULL(3) &&
-		PG_GETARG_TIMESTAMPTZ(3) <= GetCurrentStatementStartTimestamp())
+		PG_GETARG_TIMESTAMPTZ(3) <= GetCurrentTimestamp())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_at must be in the future")));
@@ -143,7 +143,7 @@ copass_connection_revoke(PG_FUNCTION_ARGS)
 {
 	static CopassPlan revoke_plan = {
 		"UPDATE copass_data.connection c"
-		"   SET revoked_at = COALESCE(c.revoked_at, pg_catalog.statement_timestamp()),"
+		"   SET revoked_at = COALESCE(c.revoked_at, pg_catalog.clock_timestamp()),"
 		"       updated_at = pg_catalog.now()"
 		" WHERE c.account_id OPERATOR(pg_catalog.=) $1 AND c.sandbox_id OPERATOR(pg_catalog.=) $2"
 		"   AND c.grantee_account_id OPERATOR(pg_catalog.=) $3"

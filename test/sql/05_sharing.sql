@@ -140,6 +140,14 @@ SELECT set_config('copass.account_id', :V, false) IS NOT NULL AS as_viewer;
 SELECT regress.try(format('SELECT copass.sandbox_get(%L)', :'shared'));
 SELECT count(*) FROM copass.sandboxes;
 
+-- by the clock, also within one long statement
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
+SELECT role, status FROM copass.connection_grant(:'private', :E, 'editor', clock_timestamp() + interval '3 seconds');
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+SELECT name FROM copass.sandbox_get(:'private');
+SELECT regress.try(format('SELECT copass.sandbox_update(%L, %L)', :'private', 'written after expiry'))
+  FROM (SELECT pg_sleep(3.2)) AS wait;
+
 -- a revoked grant likewise; the row stays for the owner
 SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
 SELECT status, revoked_at IS NOT NULL AS revoked FROM copass.connection_revoke(:'shared', :E);
