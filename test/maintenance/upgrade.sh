@@ -21,39 +21,15 @@ B=0b000000-0000-4000-8000-00000000000b
 U1=00000000-0000-4000-8000-0000000000a1
 U2=00000000-0000-4000-8000-0000000000b1
 
-export PGOPTIONS="-c client_min_messages=warning"
-WORK=$(mktemp -d)
-# COPASS_KEEP=dir: copy the dumps and snapshots there before cleaning up
-trap '[ -z "${COPASS_KEEP:-}" ] || { mkdir -p "$COPASS_KEEP"; cp -r "$WORK"/. "$COPASS_KEEP"/; }; rm -rf "$WORK"' EXIT
-FAILURES=0
-
-ok()   { echo "  ok   $*"; }
-bad()  { echo "  FAIL $*"; FAILURES=$((FAILURES + 1)); }
-sql()  { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$*"; }
+source "$(dirname "$0")/common.bash"
 # as ROLE DB SQL...: run each SQL in turn in one session, as ROLE (SET ROLE)
 as()   { local role=$1 db=$2 args=() s; shift 2
          for s in "$@"; do args+=(-c "$s"); done
          psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SET ROLE $role" "${args[@]}"; }
-# api DB ACCOUNT SQL: run as the API role with copass.account_id set
-api()  { local db=$1 acct=$2; shift 2
-         psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SET ROLE $API" \
-              -c "SET copass.account_id = '$acct'" -c "$*"; }
 # try CMD...: the command's output, or its first ERROR line
 try()  { local out
          if out=$("$@" 2>&1); then echo "$out"
          else grep -m1 "ERROR" <<<"$out" | sed "s/^.*ERROR: */ERROR: /"; fi; }
-same() { if [ "$2" == "$3" ]; then ok "$1"; else
-             bad "$1"; echo "       expected: $2"; echo "       actual:   $3"; fi; }
-same_text() { if diff -u "$2" "$3" >"$WORK/diff"; then ok "$1"; else
-                  bad "$1"; sed 's/^/       /' "$WORK/diff"; fi; }
-# same_set LABEL EXPECTED_FILE ACTUAL_FILE: the same lines; else which are missing or extra
-same_set() { if cmp -s "$2" "$3"; then ok "$1"; return; fi
-             grep -Fxv -f "$3" "$2" >"$WORK/missing" || true
-             grep -Fxv -f "$2" "$3" >"$WORK/extra" || true
-             bad "$1: $(wc -l <"$WORK/missing") missing, $(wc -l <"$WORK/extra") extra"
-             head -12 "$WORK/missing" | sed 's/^/       missing: /'
-             head -12 "$WORK/extra" | sed 's/^/       extra:   /'; }
-
 # setup DB [VERSION]: install copass as the owner role and set it up the same
 # way in both databases: the API role, the reporter's extra grant, a user view.
 setup() {
