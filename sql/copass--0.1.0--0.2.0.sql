@@ -78,21 +78,30 @@ SELECT c.account_id, c.sandbox_id, c.role
    AND copass_data.connection_status(c.revoked_at, c.expires_at) OPERATOR(pg_catalog.=) 'active';
 COMMENT ON VIEW copass_data.grants_to_me IS 'Active grants held by the calling account';
 
--- Sandboxes: the owning account may do anything (policy sandbox_account, from
--- 0.1.0); a grantee may read, and an editor may update.
-CREATE POLICY sandbox_grantee_read ON copass_data.sandbox FOR SELECT
-    USING (EXISTS (SELECT FROM copass_data.grants_to_me g
-                    WHERE g.account_id OPERATOR(pg_catalog.=) sandbox.account_id
-                      AND g.sandbox_id OPERATOR(pg_catalog.=) sandbox.sandbox_id));
-CREATE POLICY sandbox_grantee_edit ON copass_data.sandbox FOR UPDATE
-    USING (EXISTS (SELECT FROM copass_data.grants_to_me g
-                    WHERE g.account_id OPERATOR(pg_catalog.=) sandbox.account_id
-                      AND g.sandbox_id OPERATOR(pg_catalog.=) sandbox.sandbox_id
-                      AND g.role OPERATOR(pg_catalog.>=) 'editor'::copass.access_level))
-    WITH CHECK (EXISTS (SELECT FROM copass_data.grants_to_me g
-                         WHERE g.account_id OPERATOR(pg_catalog.=) sandbox.account_id
-                           AND g.sandbox_id OPERATOR(pg_catalog.=) sandbox.sandbox_id
-                           AND g.role OPERATOR(pg_catalog.>=) 'editor'::copass.access_level));
+-- Sandboxes: one policy per command, each testing ownership first so that a
+-- caller's own rows never reach the grants check.  The owning account may do
+-- anything; a grantee may read, and an editor may update.
+DROP POLICY sandbox_account ON copass_data.sandbox;
+CREATE POLICY sandbox_select ON copass_data.sandbox FOR SELECT
+    USING (account_id OPERATOR(pg_catalog.=) (SELECT copass.current_account_id())
+           OR EXISTS (SELECT FROM copass_data.grants_to_me g
+                       WHERE g.account_id OPERATOR(pg_catalog.=) sandbox.account_id
+                         AND g.sandbox_id OPERATOR(pg_catalog.=) sandbox.sandbox_id));
+CREATE POLICY sandbox_insert ON copass_data.sandbox FOR INSERT
+    WITH CHECK (account_id OPERATOR(pg_catalog.=) (SELECT copass.current_account_id()));
+CREATE POLICY sandbox_update ON copass_data.sandbox FOR UPDATE
+    USING (account_id OPERATOR(pg_catalog.=) (SELECT copass.current_account_id())
+           OR EXISTS (SELECT FROM copass_data.grants_to_me g
+                       WHERE g.account_id OPERATOR(pg_catalog.=) sandbox.account_id
+                         AND g.sandbox_id OPERATOR(pg_catalog.=) sandbox.sandbox_id
+                         AND g.role OPERATOR(pg_catalog.>=) 'editor'::copass.access_level))
+    WITH CHECK (account_id OPERATOR(pg_catalog.=) (SELECT copass.current_account_id())
+                OR EXISTS (SELECT FROM copass_data.grants_to_me g
+                            WHERE g.account_id OPERATOR(pg_catalog.=) sandbox.account_id
+                              AND g.sandbox_id OPERATOR(pg_catalog.=) sandbox.sandbox_id
+                              AND g.role OPERATOR(pg_catalog.>=) 'editor'::copass.access_level));
+CREATE POLICY sandbox_delete ON copass_data.sandbox FOR DELETE
+    USING (account_id OPERATOR(pg_catalog.=) (SELECT copass.current_account_id()));
 
 -- The view is now the connection-union: owned sandboxes, then those shared
 -- with the caller, each with the caller's access level.

@@ -37,7 +37,12 @@ copass_plan(CopassPlan *cp)
 
 		parseTypeString(cp->argtypes[i], &argtypes[i], &typmod, false);
 	}
-	plan = SPI_prepare(cp->sql, cp->nargs, argtypes);
+	/*
+	 * Always the generic plan: the plans are small and their best shape does
+	 * not depend on the values, so planning on every call (a custom plan)
+	 * would only cost time.
+	 */
+	plan = SPI_prepare_cursor(cp->sql, cp->nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "copass: could not prepare query: %s", SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
