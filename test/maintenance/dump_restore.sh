@@ -130,44 +130,10 @@ policies() { # policies DB OUTFILE
           FROM pg_class c WHERE c.relnamespace = 'copass_data'::regnamespace AND c.relkind = 'r'
          ORDER BY 1"
 }
-# Every privilege a role holds on the extension's objects, one per line, in a
-# stable order (grants are what make the API work).
-privileges() { # privileges DB ROLE OUTFILE
-    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" >"$3" <<EOF
-SELECT * FROM (
-SELECT 'schema ' || n.nspname || ' ' || m AS p
-  FROM pg_namespace n, unnest(ARRAY['USAGE', 'CREATE', 'USAGE WITH GRANT OPTION']) m
- WHERE n.nspname IN ('copass', 'copass_data') AND has_schema_privilege('$2', n.oid, m)
-UNION ALL
-SELECT 'function ' || p.oid::regprocedure || ' ' || m
-  FROM pg_proc p, unnest(ARRAY['EXECUTE', 'EXECUTE WITH GRANT OPTION']) m
- WHERE p.pronamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace)
-   AND has_function_privilege('$2', p.oid, m)
-UNION ALL
-SELECT 'type ' || t.oid::regtype || ' ' || m
-  FROM pg_type t, unnest(ARRAY['USAGE', 'USAGE WITH GRANT OPTION']) m
- WHERE t.typnamespace = 'copass'::regnamespace AND t.typtype IN ('e', 'c')
-   AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
-   AND has_type_privilege('$2', t.oid, m)
-UNION ALL
-SELECT 'table ' || c.oid::regclass || ' ' || m
-  FROM pg_class c, unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE',
-                                'SELECT WITH GRANT OPTION', 'UPDATE WITH GRANT OPTION']) m
- WHERE c.relnamespace IN ('copass'::regnamespace, 'copass_data'::regnamespace) AND c.relkind IN ('r', 'v')
-   AND has_table_privilege('$2', c.oid, m)
-UNION ALL
-SELECT 'column ' || c.oid::regclass || '.' || a.attname || ' UPDATE'
-  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relnamespace = 'copass_data'::regnamespace AND c.relkind = 'r'
-   AND has_column_privilege('$2', c.oid, a.attnum, 'UPDATE')
-) x ORDER BY array_position(ARRAY['schema', 'type', 'function', 'table', 'column'], split_part(p, ' ', 1)),
-             p COLLATE "C";
-EOF
-}
 snapshot $SRC "$WORK/src.data"
 policies $SRC "$WORK/src.policies"
-privileges $SRC $API "$WORK/src.privileges"
-privileges $SRC $OWNER "$WORK/src.owner_privileges"
+privileges $SRC $API >"$WORK/src.privileges"
+privileges $SRC $OWNER >"$WORK/src.owner_privileges"
 api $SRC $A "SELECT sandbox_id, name, access, is_external FROM copass.sandbox_list_by_owner('$U1')" >"$WORK/src.list_a"
 api $SRC $B "SELECT sandbox_id, name, access, is_external FROM copass.sandbox_list_by_owner('$U1')" >"$WORK/src.list_b"
 
@@ -217,9 +183,9 @@ for db in $PLAIN $CUSTOM $PRECREATED; do
                       FROM copass_data.tiers")"
     policies $db "$WORK/$db.policies"
     same_text "policies and row-level security flags identical" "$WORK/src.policies" "$WORK/$db.policies"
-    privileges $db $API "$WORK/$db.privileges"
+    privileges $db $API >"$WORK/$db.privileges"
     same_set "the API role's privileges on copass objects are the same" "$WORK/src.privileges" "$WORK/$db.privileges"
-    privileges $db $OWNER "$WORK/$db.owner_privileges"
+    privileges $db $OWNER >"$WORK/$db.owner_privileges"
     if diff -q "$WORK/src.owner_privileges" "$WORK/$db.owner_privileges" >/dev/null; then
         echo "  info the owner role's privileges are unchanged"
     else
