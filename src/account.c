@@ -47,7 +47,7 @@ hex_value(char c)
  * lower case, a hyphen allowed after any group of four digits), without
  * raising an error: returns false for anything else.
  */
-bool
+static bool
 copass_parse_uuid(const char *str, pg_uuid_t *out)
 {
 	const char *p = str;

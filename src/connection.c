@@ -11,7 +11,6 @@
  */
 #include "copass.h"
 
-#include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"

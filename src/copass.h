@@ -26,7 +26,6 @@ extern int	copass_max_metadata_bytes;
 extern char *copass_account_id_setting;
 
 /* account.c: who is calling */
-extern bool copass_parse_uuid(const char *str, pg_uuid_t *out);
 extern bool copass_current_account(pg_uuid_t *out);
 extern void copass_require_account(pg_uuid_t *out);
 
@@ -51,7 +50,6 @@ typedef struct CopassPlan
 	SPIPlanPtr	plan;
 } CopassPlan;
 
-extern SPIPlanPtr copass_plan(CopassPlan *cp);
 extern void copass_spi_connect(void);
 extern uint64 copass_execute(CopassPlan *cp, Datum *values, const char *nulls,
 							 bool read_only, int expected);

@@ -15,14 +15,32 @@
 #include "catalog/namespace.h"
 #include "funcapi.h"
 #include "parser/parse_type.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 
-SPIPlanPtr
+/* OID of schema copass_data, looked up again only after a schema changes */
+static Oid	data_namespace = InvalidOid;
+
+static void
+forget_data_namespace(Datum arg, int cacheid, uint32 hashvalue)
+{
+	data_namespace = InvalidOid;
+}
+
+static SPIPlanPtr
 copass_plan(CopassPlan *cp)
 {
-	Oid			data_namespace = get_namespace_oid("copass_data", false);
+	static bool callback_registered = false;
 	Oid			argtypes[FUNC_MAX_ARGS];
 	SPIPlanPtr	plan;
 
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(NAMESPACEOID, forget_data_namespace, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!OidIsValid(data_namespace))
+		data_namespace = get_namespace_oid("copass_data", false);
 	if (cp->plan != NULL && cp->data_namespace == data_namespace)
 		return cp->plan;
 
