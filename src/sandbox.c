@@ -30,12 +30,6 @@ PG_FUNCTION_INFO_V1(copass_sandbox_delete);
 	" v.storage_provider_type, v.storage_config, v.limits, v.metadata, " access "," \
 	" v.is_external, v.created_at, v.updated_at"
 
-/* A page of one owner's sandboxes: $1 owner_id, $2 after_id, $3 page_size */
-#define LIST_PAGE \
-	"v.owner_id OPERATOR(pg_catalog.=) $1" \
-	" AND v.sandbox_id OPERATOR(pg_catalog.>) COALESCE($2, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid)" \
-	" ORDER BY v.sandbox_id LIMIT $3"
-
 #define NUM_SANDBOX_COLUMNS 14
 
 /* Column numbers (1-based) in copass_visible_sandbox's query */
@@ -136,52 +130,72 @@ check_custom_s3_allowed(FunctionCallInfo fcinfo, Datum tier)
 }
 
 /*
+ * The row sandbox_create returns, from its own parameters and the counted
+ * usage row u (the tier's limits): the INSERT itself returns nothing, which
+ * spares the row-level security check that RETURNING would add.
+ */
+#define CREATED_ROW \
+	" $2, $1, $3, $4, $5, 'active'::copass.sandbox_status, $6, $7," \
+	" (SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections," \
+	"             t.max_sandboxes, t.allow_custom_s3)::copass.limits" \
+	"    FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) u.tier)," \
+	" $8, 'owner'::copass.access_level, false, $9, $9"
+
+/* True when usage row u has room for one more sandbox of its tier */
+#define USAGE_HAS_ROOM \
+	" (SELECT t.max_sandboxes IS NULL OR u.sandboxes OPERATOR(pg_catalog.<) t.max_sandboxes" \
+	"    FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) u.tier)"
+
+/* The parameters of sandbox_create's plans */
+#define CREATE_NARGS 9
+#define CREATE_ARGTYPES \
+	{"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.text", \
+	 "copass.tier", "copass.storage_provider", "pg_catalog.jsonb", "pg_catalog.jsonb", \
+	 "pg_catalog.timestamptz"}
+
+/*
  * copass.sandbox_create(name, owner_id, tier, metadata, storage_provider_type,
  * storage_config) -> copass.sandbox
  *
- * One statement inserts the sandbox (nothing on a duplicate name) and counts
- * it against the account's max_sandboxes under the lock of the account's
- * usage row, so concurrent creates can neither duplicate a name nor overshoot
- * the quota; the error raised afterwards rolls both back.
+ * The INSERT does nothing on a duplicate name (the 23505 below is copass's
+ * own: PostgreSQL's message would quote the name); then the sandbox is
+ * counted against the account's max_sandboxes by an UPDATE of the account's
+ * usage row, which takes the row's lock and re-checks the limit on the
+ * newest row version, so concurrent creates cannot overshoot the quota.  An
+ * account's first sandbox of a tier inserts that row instead (ON CONFLICT
+ * covers two first creates at once).  Any error rolls back the whole call.
  */
 Datum
 copass_sandbox_create(PG_FUNCTION_ARGS)
 {
-	static CopassPlan create_plan = {
-		"WITH created AS ("
-		" INSERT INTO copass_data.sandbox AS s (account_id, sandbox_id, owner_id, name, tier,"
+	static CopassPlan insert_plan = {
+		"INSERT INTO copass_data.sandbox (account_id, sandbox_id, owner_id, name, tier, status,"
 		"   storage_provider_type, storage_config, metadata, created_at, updated_at)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
-		" ON CONFLICT (account_id, owner_id, name) DO NOTHING"
-		" RETURNING s.*"
-		"), counted AS ("
-		" INSERT INTO copass_data.account_usage AS u (account_id, tier, sandboxes)"
-		" SELECT c.account_id, c.tier, 1 FROM created c"
-		"   JOIN copass_data.tiers t ON t.tier OPERATOR(pg_catalog.=) c.tier"
-		"  WHERE t.max_sandboxes IS NULL OR t.max_sandboxes OPERATOR(pg_catalog.>=) 1"
+		" VALUES ($1, $2, $3, $4, $5, 'active'::copass.sandbox_status, $6, $7, $8, $9, $9)"
+		" ON CONFLICT (account_id, owner_id, name) DO NOTHING",
+		CREATE_NARGS, CREATE_ARGTYPES
+	};
+	static CopassPlan count_plan = {
+		"UPDATE copass_data.account_usage u SET sandboxes = u.sandboxes OPERATOR(pg_catalog.+) 1"
+		" WHERE u.account_id OPERATOR(pg_catalog.=) $1 AND u.tier OPERATOR(pg_catalog.=) $5"
+		"   AND" USAGE_HAS_ROOM
+		" RETURNING" CREATED_ROW,
+		CREATE_NARGS, CREATE_ARGTYPES
+	};
+	static CopassPlan first_count_plan = {
+		"INSERT INTO copass_data.account_usage AS u (account_id, tier, sandboxes)"
+		" SELECT $1, t.tier, 1 FROM copass_data.tiers t"
+		"  WHERE t.tier OPERATOR(pg_catalog.=) $5"
+		"    AND (t.max_sandboxes IS NULL OR t.max_sandboxes OPERATOR(pg_catalog.>=) 1)"
 		" ON CONFLICT (account_id, tier) DO UPDATE"
-		"   SET sandboxes = u.sandboxes OPERATOR(pg_catalog.+) 1"
-		"   WHERE (SELECT t.max_sandboxes IS NULL OR u.sandboxes OPERATOR(pg_catalog.<) t.max_sandboxes"
-		"            FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) u.tier)"
-		" RETURNING 1"
-		")"
-		" SELECT c.sandbox_id, c.account_id, c.owner_id, c.name, c.tier, c.status,"
-		"   c.storage_provider_type, c.storage_config,"
-		"   ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections,"
-		"       t.max_sandboxes, t.allow_custom_s3)::copass.limits,"
-		"   c.metadata, 'owner'::copass.access_level, false, c.created_at, c.updated_at,"
-		"   EXISTS (SELECT FROM counted)"
-		" FROM created c LEFT JOIN copass_data.tiers t ON t.tier OPERATOR(pg_catalog.=) c.tier",
-		9,
-		{"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.text",
-			"copass.tier", "copass.storage_provider", "pg_catalog.jsonb", "pg_catalog.jsonb",
-		"pg_catalog.timestamptz"}
+		"   SET sandboxes = u.sandboxes OPERATOR(pg_catalog.+) 1 WHERE" USAGE_HAS_ROOM
+		" RETURNING" CREATED_ROW,
+		CREATE_NARGS, CREATE_ARGTYPES
 	};
 	pg_uuid_t	account;
 	pg_uuid_t  *sandbox_id = palloc(sizeof(pg_uuid_t));
-	Datum		values[9];
-	char		nulls[9] = "         ";
-	bool		isnull;
+	Datum		values[CREATE_NARGS];
+	char		nulls[CREATE_NARGS] = "         ";
 	bool		custom_s3;
 	Datum		result;
 
@@ -212,13 +226,13 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	copass_spi_connect();
 	if (custom_s3)
 		check_custom_s3_allowed(fcinfo, values[4]);
-	if (copass_execute(&create_plan, values, nulls, false, SPI_OK_SELECT) == 0)
+	if (copass_execute(&insert_plan, values, nulls, false, SPI_OK_INSERT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("a sandbox with this name already exists for this owner"),
 				 errhint("Names are unique per owner_id within an account; pick another name.")));
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									NUM_SANDBOX_COLUMNS + 1, &isnull)))
+	if (copass_execute(&count_plan, values, nulls, false, SPI_OK_UPDATE_RETURNING) == 0 &&
+		copass_execute(&first_count_plan, values, nulls, false, SPI_OK_INSERT_RETURNING) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_COPASS_QUOTA),
 				 errmsg("the account has reached the sandbox limit of this tier"),
@@ -232,26 +246,67 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/* Keyset pagination: ids after $2, from the start when $2 is NULL */
+#define AFTER_ID "COALESCE($2, '00000000-0000-0000-0000-000000000000'::pg_catalog.uuid)"
+
+/*
+ * One page of an owner's sandboxes the caller owns: $4 the caller's account,
+ * $1 owner_id, $2 after_id, $3 page_size, read in index order
+ * (sandbox_owner_idx) up to the page size.  `access` and `external` give the
+ * last two columns.
+ */
+#define OWNED_PAGE(access, external) \
+	"SELECT s.sandbox_id, s.account_id, s.owner_id, s.name, s.tier, s.status," \
+	"  s.storage_provider_type, s.storage_config, s.metadata, " access " AS access," \
+	"  " external " AS is_external, s.created_at, s.updated_at" \
+	" FROM copass_data.sandbox s" \
+	" WHERE s.account_id OPERATOR(pg_catalog.=) $4 AND s.owner_id OPERATOR(pg_catalog.=) $1" \
+	"   AND s.sandbox_id OPERATOR(pg_catalog.>) " AFTER_ID \
+	" ORDER BY s.sandbox_id LIMIT $3"
+
+/* The same page of sandboxes other accounts share with the caller, in grant index order */
+#define SHARED_PAGE \
+	"SELECT s.sandbox_id, s.account_id, s.owner_id, s.name, s.tier, s.status," \
+	"  s.storage_provider_type, s.storage_config, s.metadata, g.role, true," \
+	"  s.created_at, s.updated_at" \
+	" FROM copass_data.grants_to_me g" \
+	" JOIN copass_data.sandbox s ON s.account_id OPERATOR(pg_catalog.=) g.account_id" \
+	"                          AND s.sandbox_id OPERATOR(pg_catalog.=) g.sandbox_id" \
+	" WHERE s.owner_id OPERATOR(pg_catalog.=) $1 AND g.sandbox_id OPERATOR(pg_catalog.>) " AFTER_ID \
+	" ORDER BY g.sandbox_id LIMIT $3"
+
+/* A page p as copass.sandbox rows, each with its tier's limits */
+#define PAGE_ROWS(page) \
+	"SELECT p.sandbox_id, p.account_id, p.owner_id, p.name, p.tier, p.status," \
+	"  p.storage_provider_type, p.storage_config," \
+	"  (SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections," \
+	"              t.max_sandboxes, t.allow_custom_s3)::copass.limits" \
+	"     FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) p.tier)," \
+	"  p.metadata, p.access, p.is_external, p.created_at, p.updated_at" \
+	" FROM (" page ") p ORDER BY p.sandbox_id"
+
 /*
  * copass.sandbox_list_by_owner(owner_id, include_connections, page_size,
- * after_id) -> SETOF copass.sandbox, ordered by sandbox_id, one page.  Without
- * connections it is the legacy owner-only listing, with access NULL.
+ * after_id) -> SETOF copass.sandbox, ordered by sandbox_id, one page.  Each
+ * source (owned, shared) is read in sandbox_id order and stops at the page
+ * size, so a page costs the same however many sandboxes the owner has.
+ * Without connections it is the legacy owner-only listing, with access NULL.
  */
 Datum
 copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 {
 	static CopassPlan all_plan = {
-		SANDBOX_SELECT("v.access") " FROM copass.sandboxes v WHERE " LIST_PAGE,
-		3, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4"}
+		PAGE_ROWS("(" OWNED_PAGE("'owner'::copass.access_level", "false") ")"
+				  " UNION ALL (" SHARED_PAGE ") ORDER BY 1 LIMIT $3"),
+		4, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4", "pg_catalog.uuid"}
 	};
 	static CopassPlan owned_plan = {
-		SANDBOX_SELECT("NULL::copass.access_level") " FROM copass.sandboxes v"
-		" WHERE NOT v.is_external AND " LIST_PAGE,
-		3, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4"}
+		PAGE_ROWS(OWNED_PAGE("NULL::copass.access_level", "false")),
+		4, {"pg_catalog.uuid", "pg_catalog.uuid", "pg_catalog.int4", "pg_catalog.uuid"}
 	};
 	pg_uuid_t	account;
-	Datum		values[3];
-	char		nulls[3] = "   ";
+	Datum		values[4];
+	char		nulls[4] = "    ";
 
 	copass_require_account(&account);
 	copass_check_not_null(fcinfo, 0, "owner_id");
@@ -263,6 +318,7 @@ copass_sandbox_list_by_owner(PG_FUNCTION_ARGS)
 	values[1] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	nulls[1] = PG_ARGISNULL(3) ? 'n' : ' ';
 	values[2] = PG_GETARG_DATUM(2);
+	values[3] = UUIDPGetDatum(&account);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	copass_spi_connect();
