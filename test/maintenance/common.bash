@@ -6,6 +6,9 @@ WORK=$(mktemp -d)
 trap '[ -z "${COPASS_KEEP:-}" ] || { mkdir -p "$COPASS_KEEP"; cp -r "$WORK"/. "$COPASS_KEEP"/; }; rm -rf "$WORK"' EXIT
 FAILURES=0
 
+# the version CREATE EXTENSION copass installs
+CURRENT=$(sed -n "s/^default_version = '\\(.*\\)'$/\\1/p" "$(dirname "${BASH_SOURCE[0]}")/../../copass.control")
+
 ok()   { echo "  ok   $*"; }
 bad()  { echo "  FAIL $*"; FAILURES=$((FAILURES + 1)); }
 # sql DB SQL...: run as the superuser, unaligned, tuples only; stops on error

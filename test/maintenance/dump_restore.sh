@@ -51,7 +51,7 @@ sql postgres "DROP ROLE IF EXISTS $API; DROP ROLE IF EXISTS $OWNER;
 sql postgres "CREATE DATABASE $SRC"
 sql $SRC "GRANT CREATE ON DATABASE $SRC TO $OWNER"
 sql $SRC "SET ROLE $OWNER; CREATE EXTENSION copass; SELECT copass.grant_access('$API');" >/dev/null
-same "installed by the owner role, trusted" "0.2.0|$OWNER" \
+same "installed by the owner role, trusted" "$CURRENT|$OWNER" \
      "$(sql $SRC "SELECT extversion, extowner::regrole FROM pg_extension WHERE extname = 'copass'")"
 
 # --- data through the API ----------------------------------------------------

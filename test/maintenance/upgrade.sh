@@ -1,7 +1,7 @@
 # Extension update (SPEC "Data safety"): ALTER EXTENSION copass UPDATE from
-# 0.1.0 to 0.2.0, run by the non-superuser role that installed it, keeps data,
+# 0.1.0 to the current version (through every upgrade script), run by the non-superuser role that installed it, keeps data,
 # grants and dependent objects; an API role that had the 0.1.0 API can use the
-# 0.2.0 functions at once; and the upgraded database has the same schema as a
+# newer functions once grant_access runs again; and the upgraded database has the same schema as a
 # fresh CREATE EXTENSION copass set up the same way (pg_dump -s, and
 # pg_dump -s --binary-upgrade, which also shows the extension's own objects and
 # their initial privileges; only what differs by nature is normalized: the
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 OLD=copass_up_old              # installed at 0.1.0, then updated
-FRESH=copass_up_fresh          # CREATE EXTENSION copass (0.2.0)
+FRESH=copass_up_fresh          # CREATE EXTENSION copass ($CURRENT)
 OWNER=copass_up_owner          # database owner side: not a superuser
 API=copass_up_api              # the role the API runs as
 REPORTER=copass_up_reporter    # a role with one extra grant, and a user view
@@ -44,7 +44,7 @@ setup() {
                   "GRANT SELECT ON public.my_view TO $REPORTER" >/dev/null
 }
 
-echo "copass upgrade: 0.1.0 installed by a non-superuser owner, updated to 0.2.0"
+echo "copass upgrade: 0.1.0 installed by a non-superuser owner, updated to $CURRENT"
 for db in $OLD $FRESH; do sql postgres "DROP DATABASE IF EXISTS $db"; done
 sql postgres "DROP ROLE IF EXISTS $API; DROP ROLE IF EXISTS $REPORTER; DROP ROLE IF EXISTS $OWNER;
               CREATE ROLE $OWNER; CREATE ROLE $API; CREATE ROLE $REPORTER;"
@@ -81,10 +81,11 @@ if out=$(as $OWNER $OLD "ALTER EXTENSION copass UPDATE" 2>&1); then
 else
     bad "ALTER EXTENSION copass UPDATE as the owner role"; echo "$out" | sed 's/^/       /'
 fi
-same "the update names the roles that need copass.grant_access again" \
-     "WARNING:  copass 0.2.0 adds sharing: run copass.grant_access again for $API, $OWNER" \
-     "$(grep -m1 WARNING <<<"$out")"
-same "version is 0.2.0, owner unchanged" "0.2.0|$OWNER" \
+same "each step of the update names the roles that need copass.grant_access again" \
+     "WARNING:  copass 0.2.0 adds sharing: run copass.grant_access again for $API, $OWNER
+WARNING:  copass 0.3.0 checks grants in copass_data.has_grant: run copass.grant_access again for $API, $OWNER" \
+     "$(grep WARNING <<<"$out")"
+same "version is $CURRENT, owner unchanged" "$CURRENT|$OWNER" \
      "$(sql $OLD "SELECT extversion, extowner::regrole FROM pg_extension WHERE extname = 'copass'")"
 
 # --- until then the API role is refused cleanly; then grant_access again --------------
@@ -145,7 +146,7 @@ same "the reporter's grant on the user view survives" "t" \
 
 # --- the upgraded schema equals a fresh install set up the same way -----------------
 setup $FRESH
-same "fresh install is 0.2.0" "0.2.0|$OWNER" \
+same "fresh install is $CURRENT" "$CURRENT|$OWNER" \
      "$(sql $FRESH "SELECT extversion, extowner::regrole FROM pg_extension WHERE extname = 'copass'")"
 
 for role in $API $OWNER $REPORTER; do

@@ -18,7 +18,8 @@ SELECT isnt_empty($$SELECT 1 FROM pg_class c WHERE c.relnamespace = 'copass_data
     'copass_data has tables');
 
 -- every table with an account_id has a policy, and every policy on it
--- compares account_id with the account computed once per statement
+-- compares an account column with copass.current_account_id() (other
+-- accounts' rows only through copass_data.has_grant)
 SELECT is_empty($$
     SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'account_id'
      WHERE c.relnamespace = 'copass_data'::regnamespace AND c.relkind = 'r'
@@ -28,12 +29,12 @@ SELECT is_empty($$
     SELECT p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
      WHERE c.relnamespace = 'copass_data'::regnamespace
        AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'account_id')
-       AND pg_get_expr(p.polqual, p.polrelid) !~ 'account_id = \( SELECT copass\.current_account_id\(\) AS current_account_id\)'
-       AND pg_get_expr(p.polqual, p.polrelid) NOT LIKE '%FROM copass_data.grants_to_me g%'$$,
-    'tenant policies compare an account column with (SELECT copass.current_account_id()), directly or through grants_to_me');
+       AND coalesce(pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))
+           !~ '^\(?\(?(grantee_)?account_id = copass\.current_account_id\(\)\)( OR copass_data\.has_grant\(account_id, sandbox_id, ''(viewer|editor)''::copass\.access_level\)\))?$'$$,
+    'tenant policies compare an account column with copass.current_account_id(), other accounts'' rows only through has_grant');
 SELECT matches(pg_get_viewdef('copass_data.grants_to_me'::regclass),
-    'grantee_account_id = \( SELECT copass\.current_account_id\(\) AS current_account_id\)',
-    'grants_to_me compares grantee_account_id with (SELECT copass.current_account_id())');
+    'grantee_account_id = copass\.current_account_id\(\)',
+    'grants_to_me compares grantee_account_id with copass.current_account_id()');
 SELECT is_empty($$
     SELECT p.polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
      WHERE c.relnamespace = 'copass_data'::regnamespace AND p.polroles <> '{0}'$$,
