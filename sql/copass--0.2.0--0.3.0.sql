@@ -5,9 +5,10 @@
 -- grants check moves into copass_data.has_grant, which reads the caller's
 -- grants (through grants_to_me, still the one definition of shared access)
 -- only when a query meets a row the caller does not own, instead of preparing
--- that lookup in every query.  copass.sandboxes takes a tier's limits with a
--- scalar sub-SELECT, so a filtered and ordered read of the view can use the
--- indexes of both branches and stop at its LIMIT.
+-- that lookup in every query.  copass.sandboxes takes a tier's limits from
+-- copass.tier_limits (which reads each tier once per query) instead of a join,
+-- so a filtered and ordered read of the view can use the indexes of both
+-- branches and stop at its LIMIT.
 
 \echo Use "ALTER EXTENSION copass UPDATE TO '0.3.0'" to load this file. \quit
 
@@ -57,9 +58,7 @@ SELECT s.sandbox_id,
        s.status,
        s.storage_provider_type,
        s.storage_config,
-       (SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects,
-                   t.max_connections, t.max_sandboxes, t.allow_custom_s3)::copass.limits
-          FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) s.tier) AS limits,
+       copass.tier_limits(s.tier) AS limits,
        s.metadata,
        'owner'::copass.access_level AS access,
        false AS is_external,
@@ -76,9 +75,7 @@ SELECT s.sandbox_id,
        s.status,
        s.storage_provider_type,
        s.storage_config,
-       (SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects,
-                   t.max_connections, t.max_sandboxes, t.allow_custom_s3)::copass.limits
-          FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) s.tier) AS limits,
+       copass.tier_limits(s.tier) AS limits,
        s.metadata,
        g.role AS access,
        true AS is_external,

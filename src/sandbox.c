@@ -13,6 +13,7 @@
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -82,31 +83,71 @@ copass_require_access(const CopassVisible *sandbox, CopassAccess needed)
 			 errmsg("a viewer cannot change this sandbox")));
 }
 
-/* copass.tier_limits(tier) -> copass.limits */
+/* The limits of the tiers one query has asked tier_limits for */
+#define CACHED_TIERS 8
+typedef struct TierLimitsCache
+{
+	int			count;
+	Datum		tier[CACHED_TIERS];
+	Datum		limits[CACHED_TIERS];	/* 0: the tier has no row */
+} TierLimitsCache;
+
+/*
+ * copass.tier_limits(tier) -> copass.limits.  Each tier is read once per
+ * query that asks (the cache lives as long as the calling expression), so a
+ * listing that shows every row's limits reads copass_data.tiers once per tier.
+ */
 Datum
 copass_tier_limits(PG_FUNCTION_ARGS)
 {
 	static CopassPlan limits_plan = {
-		"SELECT t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections,"
-		" t.max_sandboxes, t.allow_custom_s3 FROM copass_data.tiers t"
+		"SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections,"
+		" t.max_sandboxes, t.allow_custom_s3)::copass.limits FROM copass_data.tiers t"
 		" WHERE t.tier OPERATOR(pg_catalog.=) $1",
 		1, {"copass.tier"}
 	};
+	TierLimitsCache *cache = fcinfo->flinfo->fn_extra;
 	Datum		tier;
-	Datum		result;
+	Datum		limits = (Datum) 0;
+	bool		isnull = true;
+	int			i;
 
 	copass_check_not_null(fcinfo, 0, "tier");
 	tier = PG_GETARG_DATUM(0);
-
-	copass_spi_connect();
-	if (copass_execute(&limits_plan, &tier, NULL, true, SPI_OK_SELECT) == 0)
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TierLimitsCache));
+	for (i = 0; i < cache->count && cache->tier[i] != tier; i++)
+		;
+	if (i == cache->count)
 	{
+		/* where the row is kept: with the cache, or for this call only */
+		MemoryContext keep = i < CACHED_TIERS ? fcinfo->flinfo->fn_mcxt : CurrentMemoryContext;
+
+		copass_spi_connect();
+		if (copass_execute(&limits_plan, &tier, NULL, true, SPI_OK_SELECT) == 1)
+			limits = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+		{
+			MemoryContext spi = MemoryContextSwitchTo(keep);
+
+			limits = datumCopy(limits, false, -1);
+			MemoryContextSwitchTo(spi);
+		}
 		SPI_finish();
-		PG_RETURN_NULL();
+		if (i == CACHED_TIERS)	/* more tiers than expected: no caching */
+		{
+			if (isnull)
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(limits);
+		}
+		cache->tier[i] = tier;
+		cache->limits[i] = isnull ? (Datum) 0 : limits;
+		cache->count++;
 	}
-	result = copass_result_row(fcinfo, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	if (cache->limits[i] == (Datum) 0)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(datumCopy(cache->limits[i], false, -1));
 }
 
 /* custom_s3 needs a tier whose allow_custom_s3 is true */
@@ -279,9 +320,7 @@ copass_sandbox_create(PG_FUNCTION_ARGS)
 #define PAGE_ROWS(page) \
 	"SELECT p.sandbox_id, p.account_id, p.owner_id, p.name, p.tier, p.status," \
 	"  p.storage_provider_type, p.storage_config," \
-	"  (SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections," \
-	"              t.max_sandboxes, t.allow_custom_s3)::copass.limits" \
-	"     FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) p.tier)," \
+	"  copass.tier_limits(p.tier)," \
 	"  p.metadata, p.access, p.is_external, p.created_at, p.updated_at" \
 	" FROM (" page ") p ORDER BY p.sandbox_id"
 

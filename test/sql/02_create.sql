@@ -169,3 +169,12 @@ RESET copass.account_id;
 SELECT tier, (copass.tier_limits(tier)).* FROM unnest(enum_range(NULL::copass.tier)) AS tier;
 SELECT regress.try($$SELECT copass.tier_limits(NULL)$$);
 RESET ROLE;
+-- tier_limits reads each tier once per query: one query gives one answer per
+-- tier, and the next query sees the operator's change
+BEGIN;
+UPDATE copass_data.tiers SET max_projects = 51 WHERE tier = 'pro';
+SELECT t, (copass.tier_limits(t)).max_projects
+  FROM unnest(ARRAY['pro', 'free', 'pro', 'enterprise', 'pro']::copass.tier[]) WITH ORDINALITY AS u(t, n) ORDER BY n;
+UPDATE copass_data.tiers SET max_projects = 52 WHERE tier = 'pro';
+SELECT (copass.tier_limits('pro')).max_projects;
+ROLLBACK;

@@ -177,5 +177,65 @@ SELECT count(*) FROM copass.sandboxes;
 -- a name is free again once its sandbox is deleted
 SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
 SELECT name FROM copass.sandbox_create('shared-renamed', :owner1, 'pro');
+-- A page merges the owner's sandboxes the caller owns with those shared with
+-- it, each source read in id order: E's own sandboxes for owner1 and O's
+-- (the same owner_id in another account), created alternately so that ids
+-- interleave; o3 is not shared.
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+SELECT sandbox_id AS e1 FROM copass.sandbox_create('page e1', :owner1) \gset
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
+SELECT sandbox_id AS o1 FROM copass.sandbox_create('page o1', :owner1) \gset
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+SELECT sandbox_id AS e2 FROM copass.sandbox_create('page e2', :owner1) \gset
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
+SELECT sandbox_id AS o2 FROM copass.sandbox_create('page o2', :owner1) \gset
+SELECT sandbox_id AS o3 FROM copass.sandbox_create('page o3', :owner1) \gset
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+SELECT sandbox_id AS e3 FROM copass.sandbox_create('page e3', :owner1) \gset
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
+SELECT role FROM copass.connection_grant(:'o1', :E, 'viewer');
+SELECT role FROM copass.connection_grant(:'o2', :E, 'editor');
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+SELECT name, access, is_external FROM copass.sandbox_list_by_owner(:owner1) WHERE name LIKE 'page %';
+SELECT name, access FROM copass.sandbox_list_by_owner(:owner1, include_connections => false) WHERE name LIKE 'page %';
+-- walking pages of 1, 2, 3 and 100 gives the view's rows in id order, each once
+SELECT size AS page_size,
+       (WITH RECURSIVE walk(pages, last, ids) AS (
+            SELECT 0, NULL::uuid, ARRAY[]::uuid[]
+            UNION ALL
+            SELECT w.pages + 1, p.ids[array_length(p.ids, 1)], w.ids || p.ids
+              FROM walk w,
+                   LATERAL (SELECT array_agg(l.sandbox_id ORDER BY l.sandbox_id) AS ids
+                              FROM copass.sandbox_list_by_owner(:owner1, true, size, w.last) l) p
+             WHERE p.ids IS NOT NULL)
+        SELECT ids = (SELECT array_agg(sandbox_id ORDER BY sandbox_id) FROM copass.sandboxes WHERE owner_id = :owner1)
+          FROM walk ORDER BY pages DESC LIMIT 1) AS same_as_view
+  FROM unnest(ARRAY[1, 2, 3, 100]) AS size;
+-- after an id in the middle, from either source
+SELECT name FROM copass.sandbox_list_by_owner(:owner1, true, 2, :'o1') WHERE name LIKE 'page %';
+SELECT name FROM copass.sandbox_list_by_owner(:owner1, true, 2, :'e2') WHERE name LIKE 'page %';
+
+-- has_grant, which the sandbox policies ask about other accounts' rows:
+-- only the caller's own active grants, at the level asked
+SELECT needed,
+       copass_data.has_grant(:O, :'o1', needed) AS o1_viewer,
+       copass_data.has_grant(:O, :'o2', needed) AS o2_editor,
+       copass_data.has_grant(:O, :'o3', needed) AS o3_none,
+       copass_data.has_grant(:E, :'e1', needed) AS own_e1
+  FROM unnest(enum_range(NULL::copass.access_level)) AS needed;
+SELECT copass_data.has_grant(NULL, :'o1', 'viewer') AS null_account, copass_data.has_grant(:O, :'o1', NULL) AS null_level;
+-- the account changing within one query: each row is answered for the
+-- account of the moment
+SELECT acct = :E AS as_e, set_config('copass.account_id', acct, false) IS NOT NULL AS set,
+       copass_data.has_grant(:O, :'o1', 'viewer') AS o1_viewer
+  FROM unnest(ARRAY[:E, :V, :S, :E]) WITH ORDINALITY AS a(acct, n) ORDER BY n;
+RESET copass.account_id;
+SELECT copass_data.has_grant(:O, :'o1', 'viewer') AS without_account;
+-- a revoked grant is gone for has_grant and for the listing
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
+SELECT status FROM copass.connection_revoke(:'o1', :E);
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+SELECT copass_data.has_grant(:O, :'o1', 'viewer') AS o1_after_revoke;
+SELECT name, access FROM copass.sandbox_list_by_owner(:owner1) WHERE name LIKE 'page %';
 RESET copass.account_id;
 RESET ROLE;
