@@ -205,96 +205,31 @@ copass_connection_list(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* One grant the calling account holds */
-typedef struct HeldGrant
-{
-	pg_uuid_t	account_id;		/* the granting account, then */
-	pg_uuid_t	sandbox_id;		/* the sandbox: together the sort key */
-	bool		can_edit;
-} HeldGrant;
-
-/* The calling account's active grants, read once per query that asks */
-typedef struct HeldGrants
-{
-	pg_uuid_t	grantee;
-	uint64		count;
-	HeldGrant  *grants;			/* sorted by (account_id, sandbox_id) */
-} HeldGrants;
-
-static int
-compare_held_grants(const void *a, const void *b)
-{
-	return memcmp(a, b, 2 * UUID_LEN);
-}
-
-/*
- * The grants of `grantee`, kept with the calling expression (fn_extra lives
- * as long as the query that evaluates it), so the sandbox policies read
- * copass_data.grants_to_me at most once per query, and not at all for a
- * query that meets only the caller's own rows.
- */
-static HeldGrants *
-held_grants(FunctionCallInfo fcinfo, const pg_uuid_t *grantee)
-{
-	static CopassPlan grants_plan = {
-		"SELECT g.account_id, g.sandbox_id, g.role OPERATOR(pg_catalog.>=) 'editor'::copass.access_level"
-		" FROM copass_data.grants_to_me g",
-		0, {NULL}
-	};
-	HeldGrants *held = fcinfo->flinfo->fn_extra;
-	MemoryContext query_context = fcinfo->flinfo->fn_mcxt;
-
-	if (held != NULL && memcmp(held->grantee.data, grantee->data, UUID_LEN) == 0)
-		return held;
-	if (held == NULL)
-		held = MemoryContextAllocZero(query_context, sizeof(HeldGrants));
-	else if (held->grants != NULL)
-		pfree(held->grants);
-
-	copass_spi_connect();
-	held->count = copass_execute(&grants_plan, NULL, NULL, true, SPI_OK_SELECT);
-	held->grants = held->count == 0 ? NULL :
-		MemoryContextAlloc(query_context, held->count * sizeof(HeldGrant));
-	for (uint64 i = 0; i < held->count; i++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-
-		memcpy(&held->grants[i].account_id, DatumGetUUIDP(SPI_getbinval(row, desc, 1, &isnull)), UUID_LEN);
-		memcpy(&held->grants[i].sandbox_id, DatumGetUUIDP(SPI_getbinval(row, desc, 2, &isnull)), UUID_LEN);
-		held->grants[i].can_edit = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
-	}
-	SPI_finish();
-	if (held->count > 1)
-		qsort(held->grants, held->count, sizeof(HeldGrant), compare_held_grants);
-	held->grantee = *grantee;
-	fcinfo->flinfo->fn_extra = held;
-	return held;
-}
-
 /*
  * copass_data.has_grant(account_id, sandbox_id, needed) -> boolean: whether
  * the calling account holds an active grant on that sandbox giving at least
- * `needed` (viewer or editor; a grant never gives owner).  The sandbox
- * policies call it only for rows the caller does not own.
+ * `needed` (a grant never gives owner).  The sandbox policies call it only
+ * for rows the caller does not own.  Every call looks the grant up (one
+ * probe of the connection table's primary key), so a grant that expires or
+ * is revoked stops counting at once, even within one statement, and the cost
+ * does not depend on how many grants the caller holds.
  */
 Datum
 copass_has_grant(PG_FUNCTION_ARGS)
 {
-	pg_uuid_t	caller;
-	HeldGrant	key;
-	HeldGrants *held;
-	HeldGrant  *found;
+	static CopassPlan grant_plan = {
+		"SELECT EXISTS (SELECT FROM copass_data.grants_to_me g"
+		" WHERE g.account_id OPERATOR(pg_catalog.=) $1 AND g.sandbox_id OPERATOR(pg_catalog.=) $2"
+		"   AND g.role OPERATOR(pg_catalog.>=) $3)",
+		3, {"pg_catalog.uuid", "pg_catalog.uuid", "copass.access_level"}
+	};
+	Datum		values[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+	bool		isnull;
+	bool		held;
 
-	if (!copass_current_account(&caller) || copass_enum_is(PG_GETARG_DATUM(2), "owner"))
-		PG_RETURN_BOOL(false);
-	held = held_grants(fcinfo, &caller);
-	if (held->count == 0)
-		PG_RETURN_BOOL(false);
-	memcpy(&key.account_id, PG_GETARG_UUID_P(0), UUID_LEN);
-	memcpy(&key.sandbox_id, PG_GETARG_UUID_P(1), UUID_LEN);
-	found = bsearch(&key, held->grants, held->count, sizeof(HeldGrant), compare_held_grants);
-	PG_RETURN_BOOL(found != NULL &&
-				   (found->can_edit || copass_enum_is(PG_GETARG_DATUM(2), "viewer")));
+	copass_spi_connect();
+	copass_execute(&grant_plan, values, NULL, true, SPI_OK_SELECT);
+	held = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PG_RETURN_BOOL(held);
 }

@@ -15,6 +15,7 @@
 #include "miscadmin.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(copass_tier_limits);
@@ -83,10 +84,18 @@ copass_require_access(const CopassVisible *sandbox, CopassAccess needed)
 			 errmsg("a viewer cannot change this sandbox")));
 }
 
-/* The limits of the tiers one query has asked tier_limits for */
+/*
+ * The limits of the tiers tier_limits has read, and the snapshot it read them
+ * with: a snapshot with the same bounds, command and count of finished
+ * transactions sees the same rows, so the cached limits hold for it.
+ */
 #define CACHED_TIERS 8
 typedef struct TierLimitsCache
 {
+	TransactionId xmin;
+	TransactionId xmax;
+	CommandId	curcid;
+	uint64		completed;		/* snapXactCompletionCount */
 	int			count;
 	Datum		tier[CACHED_TIERS];
 	Datum		limits[CACHED_TIERS];	/* 0: the tier has no row */
@@ -94,8 +103,9 @@ typedef struct TierLimitsCache
 
 /*
  * copass.tier_limits(tier) -> copass.limits.  Each tier is read once per
- * query that asks (the cache lives as long as the calling expression), so a
- * listing that shows every row's limits reads copass_data.tiers once per tier.
+ * snapshot (the cache lives with the calling expression), so a listing that
+ * shows every row's limits reads copass_data.tiers once per tier, and a
+ * PL/pgSQL loop still sees a change made or committed since its last call.
  */
 Datum
 copass_tier_limits(PG_FUNCTION_ARGS)
@@ -107,6 +117,7 @@ copass_tier_limits(PG_FUNCTION_ARGS)
 		1, {"copass.tier"}
 	};
 	TierLimitsCache *cache = fcinfo->flinfo->fn_extra;
+	Snapshot	snapshot = GetActiveSnapshot();
 	Datum		tier;
 	Datum		limits = (Datum) 0;
 	bool		isnull = true;
@@ -117,6 +128,18 @@ copass_tier_limits(PG_FUNCTION_ARGS)
 	if (cache == NULL)
 		cache = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TierLimitsCache));
+	if (cache->xmin != snapshot->xmin || cache->xmax != snapshot->xmax ||
+		cache->curcid != snapshot->curcid || cache->completed != snapshot->snapXactCompletionCount)
+	{
+		for (i = 0; i < cache->count; i++)
+			if (cache->limits[i] != (Datum) 0)
+				pfree(DatumGetPointer(cache->limits[i]));
+		cache->count = 0;
+		cache->xmin = snapshot->xmin;
+		cache->xmax = snapshot->xmax;
+		cache->curcid = snapshot->curcid;
+		cache->completed = snapshot->snapXactCompletionCount;
+	}
 	for (i = 0; i < cache->count && cache->tier[i] != tier; i++)
 		;
 	if (i == cache->count)

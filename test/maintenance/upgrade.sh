@@ -12,6 +12,7 @@
 set -euo pipefail
 
 OLD=copass_up_old              # installed at 0.1.0, then updated
+MID=copass_up_mid              # installed at 0.2.0, then updated
 FRESH=copass_up_fresh          # CREATE EXTENSION copass ($CURRENT)
 OWNER=copass_up_owner          # database owner side: not a superuser
 API=copass_up_api              # the role the API runs as
@@ -81,9 +82,8 @@ if out=$(as $OWNER $OLD "ALTER EXTENSION copass UPDATE" 2>&1); then
 else
     bad "ALTER EXTENSION copass UPDATE as the owner role"; echo "$out" | sed 's/^/       /'
 fi
-same "each step of the update names the roles that need copass.grant_access again" \
-     "WARNING:  copass 0.2.0 adds sharing: run copass.grant_access again for $API, $OWNER
-WARNING:  copass 0.3.0 checks grants in copass_data.has_grant: run copass.grant_access again for $API, $OWNER" \
+same "the update names the roles that need copass.grant_access again (for 0.2.0's objects)" \
+     "WARNING:  copass 0.2.0 adds sharing: run copass.grant_access again for $API, $OWNER" \
      "$(grep WARNING <<<"$out")"
 same "version is $CURRENT, owner unchanged" "$CURRENT|$OWNER" \
      "$(sql $OLD "SELECT extversion, extowner::regrole FROM pg_extension WHERE extname = 'copass'")"
@@ -217,6 +217,32 @@ for db in $FRESH $OLD; do
     same "the owner can take access away from the API role again with copass.revoke_access ($db)" "f" \
          "$(sql $db "SELECT has_function_privilege('$API', 'copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb)', 'EXECUTE')")"
 done
+
+# --- from 0.2.0: roles that have the API keep it, with no grant_access again ------
+echo
+echo "copass upgrade: 0.2.0 in use (API role, a shared sandbox), updated to $CURRENT"
+sql postgres "DROP DATABASE IF EXISTS $MID"
+setup $MID 0.2.0
+M1=$(api $MID $A "SELECT sandbox_id FROM copass.sandbox_create('mid', '$U1')")
+api $MID $A "SELECT copass.connection_grant('$M1', '$B', 'editor')" >/dev/null
+if out=$(as $OWNER $MID "ALTER EXTENSION copass UPDATE" 2>&1); then
+    ok "ALTER EXTENSION copass UPDATE from 0.2.0 as the owner role"
+else
+    bad "ALTER EXTENSION copass UPDATE from 0.2.0 as the owner role"; echo "$out" | sed 's/^/       /'
+fi
+same "no WARNING: nothing needs copass.grant_access again" "" "$(grep WARNING <<<"$out" || true)"
+same "API at once: the owner lists" "mid:owner" \
+     "$(try api $MID $A "SELECT string_agg(name || ':' || access, ',') FROM copass.sandbox_list_by_owner('$U1')")"
+same "API at once: the grantee reads the shared sandbox" "mid:editor:true" \
+     "$(try api $MID $B "SELECT name || ':' || access || ':' || is_external FROM copass.sandbox_get('$M1')")"
+same "API at once: the grantee edits it" "mid 2" \
+     "$(try api $MID $B "SELECT name FROM copass.sandbox_update('$M1', 'mid 2')")"
+same "API at once: the owner creates" "ok" \
+     "$(try api $MID $A "SELECT 'ok' FROM copass.sandbox_create('mid b', '$U1')")"
+privileges $MID $API >"$WORK/mid.priv.$API"
+same_set "$API: the same privileges on copass objects as in a fresh install" "$WORK/fresh.priv.$API" "$WORK/mid.priv.$API"
+pg_dump -s $MID | unrestrict /dev/stdin >"$WORK/mid.schema"
+dump_same "pg_dump -s: updated from 0.2.0 = fresh database" "$WORK/fresh.schema" "$WORK/mid.schema"
 
 echo
 if [ $FAILURES -eq 0 ]; then

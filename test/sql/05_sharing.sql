@@ -237,5 +237,66 @@ SELECT status FROM copass.connection_revoke(:'o1', :E);
 SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
 SELECT copass_data.has_grant(:O, :'o1', 'viewer') AS o1_after_revoke;
 SELECT name, access FROM copass.sandbox_list_by_owner(:owner1) WHERE name LIKE 'page %';
+
+-- has_grant looks every grant up when asked: a grant that expires during a
+-- statement stops counting for the rest of it.  E holds editor grants on
+-- "exp a" and "exp b" expiring in two seconds.  E's UPDATE of both, slowed by
+-- pg_sleep after each row's policy check, writes "exp a" at 1.2 s and is
+-- refused at "exp b", whose new row is checked at 2.4 s; a cursor opened
+-- before the expiry reads no more of them afterwards.
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner;
+SELECT count(*) FROM (SELECT copass.connection_grant(s.sandbox_id, :E, 'editor', clock_timestamp() + interval '2 seconds')
+                        FROM (SELECT sandbox_id FROM copass.sandbox_create('exp a', :owner1)
+                              UNION ALL SELECT sandbox_id FROM copass.sandbox_create('exp b', :owner1)) s) g;
+SELECT set_config('copass.account_id', :E, false) IS NOT NULL AS as_editor;
+BEGIN;
+DECLARE late CURSOR FOR SELECT name FROM copass_data.sandbox WHERE name LIKE 'exp %';
+FETCH 1 FROM late;
+SAVEPOINT write;
+UPDATE copass_data.sandbox SET metadata = '{"late": true}'
+ WHERE name LIKE 'exp %' AND pg_sleep(CASE WHEN name LIKE 'exp %' THEN 1.2 END) IS NOT NULL;
+ROLLBACK TO write;
+FETCH ALL FROM late;
+ROLLBACK;
+
+-- in PL/pgSQL, whose expressions live as long as the transaction, each call
+-- still answers for the moment: a revoke, and an operator's tier change
+SELECT set_config('copass.account_id', :O, false) IS NOT NULL AS as_owner,
+       set_config('regress.o1', :'o1', false) IS NOT NULL AS o1_noted;
+SELECT role FROM copass.connection_grant(:'o1', :E, 'viewer');
+BEGIN;
+DO $$
+DECLARE
+    held boolean;
+BEGIN
+    FOR pass IN 1..2 LOOP
+        PERFORM set_config('copass.account_id', '0e000000-0000-4000-8000-00000000000e', true);
+        held := copass_data.has_grant('0a000000-0000-4000-8000-00000000000a',
+                                      current_setting('regress.o1')::uuid, 'viewer');
+        RAISE NOTICE 'pass %: has_grant %', pass, held;
+        PERFORM set_config('copass.account_id', '0a000000-0000-4000-8000-00000000000a', true);
+        IF pass = 1 THEN
+            PERFORM copass.connection_revoke(current_setting('regress.o1')::uuid,
+                                             '0e000000-0000-4000-8000-00000000000e');
+        END IF;
+    END LOOP;
+END
+$$;
+COMMIT;
+RESET ROLE;
+BEGIN;
+DO $$
+DECLARE
+    limits copass.limits;
+BEGIN
+    FOR pass IN 1..2 LOOP
+        limits := copass.tier_limits('free');
+        RAISE NOTICE 'pass %: free max_connections %', pass, limits.max_connections;
+        UPDATE copass_data.tiers SET max_connections = 7 WHERE tier = 'free';
+    END LOOP;
+END
+$$;
+ROLLBACK;
+SET ROLE regress_copass_api;
 RESET copass.account_id;
 RESET ROLE;
