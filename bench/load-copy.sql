@@ -12,8 +12,6 @@ INSERT INTO :"data".connection (account_id, sandbox_id, grantee_account_id, conn
 SELECT account_id, sandbox_id, grantee_account_id, connection_id,
        role, label, expires_at, revoked_at, created_by, created_at, updated_at
   FROM bench.stage_connection;
-\if :usage
 INSERT INTO :"data".account_usage (account_id, tier, sandboxes)
 SELECT account_id, tier, pg_catalog.count(*) FROM bench.stage_sandbox GROUP BY 1, 2;
-\endif
 VACUUM (ANALYZE) :"data".sandbox, :"data".connection;
