@@ -3,10 +3,10 @@
  *
  * Every function runs with the caller's rights: it finds the calling account,
  * checks its arguments, then reads and writes through kept SPI plans whose
- * rows row-level security has already filtered.  Reads go through the view
- * copass.sandboxes, the one definition of what a returned sandbox looks like
- * and of the caller's access level; a sandbox the caller cannot see is PT404,
- * whether it exists or not.
+ * rows row-level security has already filtered.  A single sandbox is read
+ * through the view copass.sandboxes (with the caller's access level); a page
+ * of a listing reads the tables in index order, in the view's shape.  A
+ * sandbox the caller cannot see is PT404, whether it exists or not.
  */
 #include "copass.h"
 
