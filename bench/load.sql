@@ -16,7 +16,7 @@
 -- with three concurrent sessions (load-copy.sql).
 \set ON_ERROR_STOP on
 TRUNCATE copass_data.connection, copass_data.sandbox, copass_data.account_usage,
-         raw.connection, raw.sandbox,
+         raw.connection, raw.sandbox, raw.account_usage,
          plsb_data.connection, plsb_data.sandbox, plsb_data.account_usage;
 DROP TABLE IF EXISTS bench.stage_sandbox, bench.stage_connection, bench.stage_flat;
 
