@@ -82,8 +82,9 @@ if out=$(as $OWNER $OLD "ALTER EXTENSION copass UPDATE" 2>&1); then
 else
     bad "ALTER EXTENSION copass UPDATE as the owner role"; echo "$out" | sed 's/^/       /'
 fi
-same "the update names the roles that need copass.grant_access again (for 0.2.0's objects)" \
-     "WARNING:  copass 0.2.0 adds sharing: run copass.grant_access again for $API, $OWNER" \
+same "each step of the update names the roles that need copass.grant_access again" \
+     "WARNING:  copass 0.2.0 adds sharing: run copass.grant_access again for $API, $OWNER
+WARNING:  copass 0.3.0 checks grants in copass_data.has_grant: run copass.grant_access again for $API, $OWNER" \
      "$(grep WARNING <<<"$out")"
 same "version is $CURRENT, owner unchanged" "$CURRENT|$OWNER" \
      "$(sql $OLD "SELECT extversion, extowner::regrole FROM pg_extension WHERE extname = 'copass'")"
@@ -218,7 +219,7 @@ for db in $FRESH $OLD; do
          "$(sql $db "SELECT has_function_privilege('$API', 'copass.sandbox_create(text, uuid, copass.tier, jsonb, copass.storage_provider, jsonb)', 'EXECUTE')")"
 done
 
-# --- from 0.2.0: roles that have the API keep it, with no grant_access again ------
+# --- from 0.2.0 in use: refused cleanly until grant_access runs again, then all works --
 echo
 echo "copass upgrade: 0.2.0 in use (API role, a shared sandbox), updated to $CURRENT"
 sql postgres "DROP DATABASE IF EXISTS $MID"
@@ -230,14 +231,20 @@ if out=$(as $OWNER $MID "ALTER EXTENSION copass UPDATE" 2>&1); then
 else
     bad "ALTER EXTENSION copass UPDATE from 0.2.0 as the owner role"; echo "$out" | sed 's/^/       /'
 fi
-same "no WARNING: nothing needs copass.grant_access again" "" "$(grep WARNING <<<"$out" || true)"
-same "API at once: the owner lists" "mid:owner" \
+same "the update names the roles that need copass.grant_access again" \
+     "WARNING:  copass 0.3.0 checks grants in copass_data.has_grant: run copass.grant_access again for $API, $OWNER" \
+     "$(grep WARNING <<<"$out")"
+same "API before grant_access again: a read is refused with 42501, no rows" \
+     "ERROR: permission denied for function has_grant" \
+     "$(try api $MID $A "SELECT count(*) FROM copass.sandbox_list_by_owner('$U1')")"
+as $OWNER $MID "SELECT copass.grant_access('$API')" "SELECT copass.grant_access('$OWNER')" >/dev/null
+same "API after grant_access: the owner lists" "mid:owner" \
      "$(try api $MID $A "SELECT string_agg(name || ':' || access, ',') FROM copass.sandbox_list_by_owner('$U1')")"
-same "API at once: the grantee reads the shared sandbox" "mid:editor:true" \
+same "API after grant_access: the grantee reads the shared sandbox" "mid:editor:true" \
      "$(try api $MID $B "SELECT name || ':' || access || ':' || is_external FROM copass.sandbox_get('$M1')")"
-same "API at once: the grantee edits it" "mid 2" \
+same "API after grant_access: the grantee edits it" "mid 2" \
      "$(try api $MID $B "SELECT name FROM copass.sandbox_update('$M1', 'mid 2')")"
-same "API at once: the owner creates" "ok" \
+same "API after grant_access: the owner creates" "ok" \
      "$(try api $MID $A "SELECT 'ok' FROM copass.sandbox_create('mid b', '$U1')")"
 privileges $MID $API >"$WORK/mid.priv.$API"
 same_set "$API: the same privileges on copass objects as in a fresh install" "$WORK/fresh.priv.$API" "$WORK/mid.priv.$API"
