@@ -84,6 +84,11 @@ copass_require_access(const CopassVisible *sandbox, CopassAccess needed)
 			 errmsg("a viewer cannot change this sandbox")));
 }
 
+/* A copass.limits value from the copass_data.tiers row t */
+#define LIMITS_OF_TIER_ROW \
+	"ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections," \
+	" t.max_sandboxes, t.allow_custom_s3)::copass.limits"
+
 /*
  * The limits of the tiers tier_limits has read, and the snapshot it read them
  * with: a snapshot with the same bounds, command and count of finished
@@ -111,9 +116,7 @@ Datum
 copass_tier_limits(PG_FUNCTION_ARGS)
 {
 	static CopassPlan limits_plan = {
-		"SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections,"
-		" t.max_sandboxes, t.allow_custom_s3)::copass.limits FROM copass_data.tiers t"
-		" WHERE t.tier OPERATOR(pg_catalog.=) $1",
+		"SELECT " LIMITS_OF_TIER_ROW " FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) $1",
 		1, {"copass.tier"}
 	};
 	TierLimitsCache *cache = fcinfo->flinfo->fn_extra;
@@ -200,9 +203,7 @@ check_custom_s3_allowed(FunctionCallInfo fcinfo, Datum tier)
  */
 #define CREATED_ROW \
 	" $2, $1, $3, $4, $5, 'active'::copass.sandbox_status, $6, $7," \
-	" (SELECT ROW(t.max_storage_bytes, t.max_data_sources, t.max_projects, t.max_connections," \
-	"             t.max_sandboxes, t.allow_custom_s3)::copass.limits" \
-	"    FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) u.tier)," \
+	" (SELECT " LIMITS_OF_TIER_ROW " FROM copass_data.tiers t WHERE t.tier OPERATOR(pg_catalog.=) u.tier)," \
 	" $8, 'owner'::copass.access_level, false, $9, $9"
 
 /* True when usage row u has room for one more sandbox of its tier */
